@@ -1,0 +1,257 @@
+import {
+  type AnySchema,
+  type Codec,
+  type CodecName,
+  isLogLevel,
+  isStandardSchema,
+  type Logger,
+  type LogLevel,
+  resolveCodec,
+  SetupError,
+} from "@faststream/core";
+import type { ConsumerSpec } from "./driver.js";
+import type { HeadersInit } from "./headers.js";
+
+/** Options of `new KafkaBroker(bootstrapServers, options)`. */
+export interface KafkaBrokerOptions {
+  /** Client id sent to Kafka. Default `faststream`. */
+  readonly clientId?: string;
+  /** Logger (pino-compatible). Default: console. */
+  readonly logger?: Logger;
+  /** Lowest level logged. Default `info`. */
+  readonly logLevel?: LogLevel;
+  /** How long `stop()` waits for in-flight handlers before giving up on them. Default 30 000 ms. */
+  readonly gracefulTimeoutMs?: number;
+  /** TCP connect timeout. Default 10 000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Request timeout. Default 30 000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** How long `start()` waits for each subscriber to join its group. Default 60 000 ms. */
+  readonly startTimeoutMs?: number;
+}
+
+/** Where a new consumer group starts reading. */
+export type AutoOffsetReset = "earliest" | "latest";
+
+/** Options of `broker.subscriber(topics, options)`. */
+export interface KafkaSubscriberOptions<S extends AnySchema | undefined, C extends CodecName | Codec<unknown>> {
+  /** A Standard Schema (zod, valibot, arktype...) the decoded body must satisfy; the handler's body type is inferred from it. */
+  readonly schema?: S;
+  /** How bodies are decoded: `auto` (default, by content type), `json`, `string`, `bytes` or a custom codec. */
+  readonly codec?: C;
+  /**
+   * Consumer group. Members of one group share the topic's partitions; offsets are committed
+   * after handling. Without it the subscriber gets every message through an ephemeral group of
+   * its own (no committed progress survives a restart).
+   */
+  readonly groupId?: string;
+  /** Where a group with no committed offset starts. Default `latest` (Kafka's default). */
+  readonly autoOffsetReset?: AutoOffsetReset;
+  /** Group session timeout. Default 45 000 ms. */
+  readonly sessionTimeoutMs?: number;
+  /** Heartbeat interval, at most a third of the session timeout. Default 3 000 ms. */
+  readonly heartbeatIntervalMs?: number;
+  /** How long the group waits for members to rejoin during a rebalance. Default 60 000 ms. */
+  readonly rebalanceTimeoutMs?: number;
+  /** Longest a fetch waits for data. Default 500 ms. */
+  readonly maxWaitMs?: number;
+  /** Most records handed over per fetched batch. Default 1 000. */
+  readonly maxBatchSize?: number;
+  /** Human description (shown in generated docs). */
+  readonly description?: string;
+}
+
+/** Options of one publish. */
+export interface KafkaPublishOptions {
+  /** Record key: same key, same partition. */
+  readonly key?: string | Buffer | null;
+  /** Explicit partition (overrides the key's partition). */
+  readonly partition?: number;
+  /** Extra headers; values may be text or bytes. */
+  readonly headers?: HeadersInit;
+  /** Correlation id (header `correlation_id`). Default: a new UUID. */
+  readonly correlationId?: string;
+  /** Topic the receiver should reply to (header `reply_to`). */
+  readonly replyTo?: string;
+  /** Record timestamp. Default: now (set by the client). */
+  readonly timestamp?: Date | number;
+  /** How the body is encoded. Default `auto`: strings as text, bytes as is, everything else JSON. */
+  readonly codec?: CodecName | Codec<unknown>;
+}
+
+/** Options of `broker.publisher(topic, options)`: defaults for every publish through it. */
+export interface KafkaPublisherOptions extends KafkaPublishOptions {
+  /** Human description (shown in generated docs). */
+  readonly description?: string;
+}
+
+const BROKER_KEYS = new Set([
+  "clientId",
+  "logger",
+  "logLevel",
+  "gracefulTimeoutMs",
+  "connectTimeoutMs",
+  "requestTimeoutMs",
+  "startTimeoutMs",
+]);
+const SUBSCRIBER_KEYS = new Set([
+  "schema",
+  "codec",
+  "groupId",
+  "autoOffsetReset",
+  "sessionTimeoutMs",
+  "heartbeatIntervalMs",
+  "rebalanceTimeoutMs",
+  "maxWaitMs",
+  "maxBatchSize",
+  "description",
+]);
+const PUBLISH_KEYS = new Set(["key", "partition", "headers", "correlationId", "replyTo", "timestamp", "codec"]);
+const PUBLISHER_KEYS = new Set([...PUBLISH_KEYS, "description"]);
+
+function rejectUnknown(options: object, allowed: ReadonlySet<string>, where: string): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.has(key)) {
+      throw new SetupError(key, `unknown ${where} option; expected one of ${[...allowed].join(", ")}`);
+    }
+  }
+}
+
+/** Checks a millisecond/count option; returns the default when unset. */
+export function positiveInt(value: unknown, option: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new SetupError(option, `expected an integer >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Normalised broker settings. */
+export interface ResolvedBrokerOptions {
+  readonly brokers: string[];
+  readonly clientId: string;
+  readonly logger: Logger | undefined;
+  readonly logLevel: LogLevel;
+  readonly gracefulTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly startTimeoutMs: number;
+}
+
+/** Validates and normalises broker options (SetupError names the bad option). */
+export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptions): ResolvedBrokerOptions {
+  const list = typeof servers === "string" ? servers.split(",") : servers;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new SetupError("bootstrapServers", "expected a host:port string or a non-empty array of them");
+  }
+  const brokers = list.map((s: unknown) => (typeof s === "string" ? s.trim() : ""));
+  for (const b of brokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) {
+      throw new SetupError("bootstrapServers", `"${b}" is not host:port`);
+    }
+  }
+  rejectUnknown(options, BROKER_KEYS, "broker");
+  if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) {
+    throw new SetupError("logLevel", `expected debug, info, warn, error or silent, got ${JSON.stringify(options.logLevel)}`);
+  }
+  if (options.clientId !== undefined && (typeof options.clientId !== "string" || !options.clientId)) {
+    throw new SetupError("clientId", "expected a non-empty string");
+  }
+  return {
+    brokers,
+    clientId: options.clientId ?? "faststream",
+    logger: options.logger,
+    logLevel: options.logLevel ?? "info",
+    gracefulTimeoutMs: positiveInt(options.gracefulTimeoutMs, "gracefulTimeoutMs", 30_000, 0),
+    connectTimeoutMs: positiveInt(options.connectTimeoutMs, "connectTimeoutMs", 10_000),
+    requestTimeoutMs: positiveInt(options.requestTimeoutMs, "requestTimeoutMs", 30_000),
+    startTimeoutMs: positiveInt(options.startTimeoutMs, "startTimeoutMs", 60_000),
+  };
+}
+
+/** Normalised subscriber settings. */
+export interface ResolvedSubscriberOptions {
+  readonly topics: readonly string[];
+  readonly groupId: string | undefined;
+  readonly schema: AnySchema | undefined;
+  readonly codec: Codec<unknown>;
+  readonly consumer: Omit<ConsumerSpec, "groupId" | "topics">;
+  readonly description: string | undefined;
+}
+
+/** Validates and normalises subscriber options at declaration time. */
+export function resolveSubscriberOptions(
+  topics: unknown,
+  options: KafkaSubscriberOptions<AnySchema | undefined, CodecName | Codec<unknown>>,
+): ResolvedSubscriberOptions {
+  const list = typeof topics === "string" ? [topics] : topics;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new SetupError("topics", "a subscriber needs at least one topic");
+  }
+  for (const t of list) {
+    if (typeof t !== "string" || !/^[a-zA-Z0-9._-]{1,249}$/.test(t)) {
+      throw new SetupError("topics", `${JSON.stringify(t)} is not a valid Kafka topic name`);
+    }
+  }
+  rejectUnknown(options, SUBSCRIBER_KEYS, "subscriber");
+  if (options.schema !== undefined && !isStandardSchema(options.schema)) {
+    throw new SetupError("schema", "expected a Standard Schema (zod, valibot, arktype, ...)");
+  }
+  if (options.groupId !== undefined && (typeof options.groupId !== "string" || !options.groupId)) {
+    throw new SetupError("groupId", "expected a non-empty string");
+  }
+  const reset = options.autoOffsetReset ?? "latest";
+  if (reset !== "earliest" && reset !== "latest") {
+    throw new SetupError("autoOffsetReset", `expected "earliest" or "latest", got ${JSON.stringify(reset)}`);
+  }
+  const sessionTimeoutMs = positiveInt(options.sessionTimeoutMs, "sessionTimeoutMs", 45_000);
+  const heartbeatIntervalMs = positiveInt(options.heartbeatIntervalMs, "heartbeatIntervalMs", Math.min(3_000, Math.floor(sessionTimeoutMs / 3)));
+  if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
+    throw new SetupError("heartbeatIntervalMs", `must be at most a third of sessionTimeoutMs (${sessionTimeoutMs})`);
+  }
+  const rebalanceTimeoutMs = positiveInt(options.rebalanceTimeoutMs, "rebalanceTimeoutMs", Math.max(60_000, sessionTimeoutMs));
+  if (rebalanceTimeoutMs < sessionTimeoutMs) {
+    throw new SetupError("rebalanceTimeoutMs", `must be at least sessionTimeoutMs (${sessionTimeoutMs})`);
+  }
+  const maxWaitMs = positiveInt(options.maxWaitMs, "maxWaitMs", Math.min(500, sessionTimeoutMs - 1));
+  if (maxWaitMs >= sessionTimeoutMs) {
+    throw new SetupError("maxWaitMs", `must be below sessionTimeoutMs (${sessionTimeoutMs})`);
+  }
+  return {
+    topics: [...new Set(list as string[])],
+    groupId: options.groupId,
+    schema: options.schema,
+    codec: resolveCodec(options.codec),
+    consumer: {
+      fromBeginning: reset === "earliest",
+      sessionTimeoutMs,
+      heartbeatIntervalMs,
+      rebalanceTimeoutMs,
+      maxWaitMs,
+      maxBatchSize: positiveInt(options.maxBatchSize, "maxBatchSize", 1_000),
+      partitionsConcurrently: 1,
+    },
+    description: options.description,
+  };
+}
+
+/** Validates publish/publisher options (SetupError names the bad option). */
+export function checkPublishOptions(options: KafkaPublisherOptions, publisher: boolean): void {
+  rejectUnknown(options, publisher ? PUBLISHER_KEYS : PUBLISH_KEYS, publisher ? "publisher" : "publish");
+  if (options.partition !== undefined) positiveInt(options.partition, "partition", 0, 0);
+  if (options.key !== undefined && options.key !== null && typeof options.key !== "string" && !Buffer.isBuffer(options.key)) {
+    throw new SetupError("key", "expected a string, a Buffer or null");
+  }
+  if (options.codec !== undefined) resolveCodec(options.codec);
+  if (options.timestamp !== undefined && !(options.timestamp instanceof Date) && typeof options.timestamp !== "number") {
+    throw new SetupError("timestamp", "expected a Date or milliseconds since the epoch");
+  }
+}
+
+/** Checks a topic name given to publish. */
+export function checkTopic(topic: unknown, option = "topic"): string {
+  if (typeof topic !== "string" || !/^[a-zA-Z0-9._-]{1,249}$/.test(topic)) {
+    throw new SetupError(option, `${JSON.stringify(topic)} is not a valid Kafka topic name`);
+  }
+  return topic;
+}
