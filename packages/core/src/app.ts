@@ -51,6 +51,7 @@ export class FastStream {
   #hooks: Record<HookKind, LifecycleHook[]>;
   #state: State = "idle";
   #transition: Promise<void> = Promise.resolve();
+  #abortStart = false;
 
   constructor(broker?: BrokerLifecycle, options: FastStreamOptions = {}) {
     this.#broker = broker;
@@ -113,9 +114,14 @@ export class FastStream {
     this.#transition = this.#transition.then(async () => {
       if (this.#state === "running") return;
       this.#state = "starting";
+      this.#abortStart = false;
       try {
         await this.#runHooks("onStartup");
         await this.#broker?.start();
+        if (this.#abortStart) {
+          this.#state = "running"; // the queued stop() finishes the shutdown
+          return;
+        }
         await this.#runHooks("afterStartup");
         this.#state = "running";
         this.logger.info({}, "FastStream app started");
@@ -133,8 +139,15 @@ export class FastStream {
     return this.#transition;
   }
 
-  /** Stops the app gracefully. Idempotent; waits for a start in progress first. */
+  /**
+   * Stops the app gracefully. Idempotent. A start in progress is cut short (subscribers still
+   * waiting to join their groups stop waiting) and then stopped.
+   */
   stop(): Promise<void> {
+    if (this.#state === "starting" && !this.#abortStart) {
+      this.#abortStart = true;
+      this.#broker?.stop().catch((err: unknown) => this.logger.error({ err }, "broker stop during start failed"));
+    }
     this.#transition = this.#transition
       .catch(() => undefined)
       .then(async () => {

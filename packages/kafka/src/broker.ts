@@ -175,6 +175,8 @@ export class KafkaBrokerBase implements BrokerLifecycle, RecordSink {
       await this.stop();
       throw err;
     }
+    // stop() was called while subscribers were joining: it owns the state now.
+    if ((this.#state as State) !== "starting") return;
     this.#state = "running";
     this.logger.info(
       { driver: this.driverName, subscribers: this.#subscribers.length },

@@ -142,6 +142,9 @@ export class SubscriberRuntime implements ConsumerCallbacks {
 
   /** Stops fetching, lets the message in flight finish (up to the graceful timeout), leaves the group. */
   async stop(): Promise<void> {
+    // A start() still waiting for the group join stops waiting.
+    this.#assigned?.();
+    this.#assigned = undefined;
     const consumer = this.#consumer;
     if (!consumer) return;
     this.#consumer = undefined;

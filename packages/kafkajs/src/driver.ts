@@ -9,7 +9,7 @@ import type {
   OutgoingRecord,
   RecordMetadata,
 } from "@faststream/kafka";
-import { Kafka, type logCreator, logLevel, type Producer } from "kafkajs";
+import { Kafka, type logCreator, logLevel, Partitioners, type Producer } from "kafkajs";
 
 const LEVEL_NAMES: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
@@ -100,7 +100,7 @@ class KafkajsDriver implements KafkaDriver {
     });
     // kafkajs' default partitioner is Java-compatible murmur2: same key, same partition as
     // the JVM clients and our confluent adapter.
-    this.#producer = this.#kafka.producer({ allowAutoTopicCreation: true });
+    this.#producer = this.#kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   connect(): Promise<void> {
