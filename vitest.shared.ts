@@ -23,6 +23,8 @@ export function packageConfig(options: { globalSetup?: string[]; timeoutMs?: num
       testTimeout: options.timeoutMs ?? 30_000,
       hookTimeout: options.timeoutMs ?? 30_000,
       pool: "forks",
+      // The JSON report feeds the one-line total that `pnpm test` prints at the end.
+      reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
     },
   });
 }
