@@ -24,7 +24,10 @@ function watch(command: string, args: string[], env: NodeJS.ProcessEnv = process
       const test = (s: string): boolean => (typeof text === "string" ? s.includes(text) : text.test(s));
       if (test(state.output)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${text}; output:\n${state.output}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${text}; output:\n${state.output}`)),
+          timeoutMs,
+        );
         waiters.push({
           test,
           resolve: () => {

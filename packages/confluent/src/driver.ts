@@ -35,9 +35,17 @@ function confluentLogger(logger: Logger): NonNullable<ConfluentLogger> {
   return make();
 }
 
-function toRecordMetadata(record: OutgoingRecord, meta: { topicName: string; partition: number; baseOffset?: string }[]): RecordMetadata {
+function toRecordMetadata(
+  record: OutgoingRecord,
+  meta: { topicName: string; partition: number; baseOffset?: string }[],
+): RecordMetadata {
   const own = meta.filter((m) => m.topicName === record.topic);
-  const match = record.partition !== undefined ? own.find((m) => m.partition === record.partition) : own.length === 1 ? own[0] : undefined;
+  const match =
+    record.partition !== undefined
+      ? own.find((m) => m.partition === record.partition)
+      : own.length === 1
+        ? own[0]
+        : undefined;
   return { topic: record.topic, partition: match?.partition ?? -1, offset: match?.baseOffset };
 }
 
@@ -151,7 +159,9 @@ class ConfluentDriver implements KafkaDriver {
         })),
       })),
     });
-    return records.map((r) => toRecordMetadata(r, meta as { topicName: string; partition: number; baseOffset?: string }[]));
+    return records.map((r) =>
+      toRecordMetadata(r, meta as { topicName: string; partition: number; baseOffset?: string }[]),
+    );
   }
 
   createConsumer(spec: ConsumerSpec, callbacks: ConsumerCallbacks): DriverConsumer {

@@ -135,7 +135,11 @@ export class Collector<T> {
   /** Resolves once at least `n` items arrived. */
   async waitFor(n: number, timeoutMs = 20_000): Promise<T[]> {
     if (this.items.length < n) {
-      await withTimeout(new Promise<void>((resolve) => this.#waiters.push({ n, resolve })), timeoutMs, `${n} items (have ${this.items.length})`);
+      await withTimeout(
+        new Promise<void>((resolve) => this.#waiters.push({ n, resolve })),
+        timeoutMs,
+        `${n} items (have ${this.items.length})`,
+      );
     }
     return this.items;
   }

@@ -6,7 +6,6 @@ import { type LocalKafkaCluster, serveControl, startLocalCluster } from "@fastst
 import type { TestProject } from "vitest/node";
 import type {} from "./env.js";
 
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env["KAFKA_BROKERS"];
   if (external) {

@@ -107,9 +107,9 @@ export function defineKafkaSuite(def: KafkaSuiteDefinition): void {
       expect(first.message).toContain(`${t}[0]@0`);
       expect(second.fields).toMatchObject({ topic: t, partition: 0, offset: 1 });
       expect(got.items).toHaveLength(1);
-      expect(new ValidationError({ topic: t, partition: 0, offset: 0 }, [{ path: "user_id", message: "Required" }]).message).toContain(
-        "user_id: Required",
-      );
+      expect(
+        new ValidationError({ topic: t, partition: 0, offset: 0 }, [{ path: "user_id", message: "Required" }]).message,
+      ).toContain("user_id: Required");
     });
 
     it("publishes the handler's return value to its publisher's topic", async () => {

@@ -111,31 +111,33 @@ export class FastStream {
 
   /** Starts the app. Idempotent while running; if start fails, what started is stopped again. */
   start(): Promise<void> {
-    this.#transition = this.#transition.then(async () => {
-      if (this.#state === "running") return;
-      this.#state = "starting";
-      this.#abortStart = false;
-      try {
-        await this.#runHooks("onStartup");
-        await this.#broker?.start();
-        if (this.#abortStart) {
-          this.#state = "running"; // the queued stop() finishes the shutdown
-          return;
-        }
-        await this.#runHooks("afterStartup");
-        this.#state = "running";
-        this.logger.info({}, "FastStream app started");
-      } catch (err) {
-        this.logger.error({ err }, "FastStream app failed to start; stopping");
+    this.#transition = this.#transition
+      .catch(() => undefined)
+      .then(async () => {
+        if (this.#state === "running") return;
+        this.#state = "starting";
+        this.#abortStart = false;
         try {
-          await this.#broker?.stop();
-        } catch (stopErr) {
-          this.logger.error({ err: stopErr }, "broker stop after a failed start also failed");
+          await this.#runHooks("onStartup");
+          await this.#broker?.start();
+          if (this.#abortStart) {
+            this.#state = "running"; // the queued stop() finishes the shutdown
+            return;
+          }
+          await this.#runHooks("afterStartup");
+          this.#state = "running";
+          this.logger.info({}, "FastStream app started");
+        } catch (err) {
+          this.logger.error({ err }, "FastStream app failed to start; stopping");
+          try {
+            await this.#broker?.stop();
+          } catch (stopErr) {
+            this.logger.error({ err: stopErr }, "broker stop after a failed start also failed");
+          }
+          this.#state = "idle";
+          throw err;
         }
-        this.#state = "idle";
-        throw err;
-      }
-    });
+      });
     return this.#transition;
   }
 

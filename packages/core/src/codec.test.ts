@@ -201,7 +201,10 @@ describe("bytesCodec", () => {
   });
 
   it("encodes bytes and null, rejects anything else", () => {
-    expect(bytesCodec.encode(new Uint8Array([5]))).toEqual({ value: Buffer.from([5]), contentType: "application/octet-stream" });
+    expect(bytesCodec.encode(new Uint8Array([5]))).toEqual({
+      value: Buffer.from([5]),
+      contentType: "application/octet-stream",
+    });
     expect(bytesCodec.encode(null)).toEqual({ value: null, contentType: undefined });
     expect(() => bytesCodec.encode("text")).toThrow(EncodeError);
     expect(() => bytesCodec.encode({})).toThrow(/Uint8Array or null, got object/);
@@ -218,7 +221,11 @@ describe("resolveCodec", () => {
   });
 
   it("returns a custom codec object as is", () => {
-    const custom: Codec<number> = { name: "num", decode: () => 1, encode: () => ({ value: null, contentType: undefined }) };
+    const custom: Codec<number> = {
+      name: "num",
+      decode: () => 1,
+      encode: () => ({ value: null, contentType: undefined }),
+    };
     expect(resolveCodec(custom)).toBe(custom);
   });
 

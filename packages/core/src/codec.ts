@@ -138,7 +138,10 @@ export const stringCodec: Codec<string> = {
   },
   encode(value) {
     if (value === null) return { value: null, contentType: undefined };
-    return { value: Buffer.from(typeof value === "string" ? value : String(value), "utf8"), contentType: ContentType.text };
+    return {
+      value: Buffer.from(typeof value === "string" ? value : String(value), "utf8"),
+      contentType: ContentType.text,
+    };
   },
 };
 
@@ -178,9 +181,12 @@ const builtins: Record<CodecName, Codec<unknown>> = {
 export function resolveCodec(option: CodecName | Codec<unknown> | undefined, optionName = "codec"): Codec<unknown> {
   if (option === undefined) return autoCodec;
   if (typeof option === "string") {
-    const codec = builtins[option];
+    const codec = Object.hasOwn(builtins, option) ? builtins[option] : undefined;
     if (!codec) {
-      throw new SetupError(optionName, `unknown codec "${option}", expected one of ${Object.keys(builtins).join(", ")}`);
+      throw new SetupError(
+        optionName,
+        `unknown codec "${option}", expected one of ${Object.keys(builtins).join(", ")}`,
+      );
     }
     return codec;
   }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { childLogger, consoleLogger, isLogLevel, type LogFields, type Logger, type LogLevel, silentLogger } from "./logger.js";
+import {
+  childLogger,
+  consoleLogger,
+  isLogLevel,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from "./logger.js";
 
 type Line = { level: Exclude<LogLevel, "silent">; line: string };
 
@@ -75,7 +83,10 @@ describe("consoleLogger", () => {
     child.info({}, "below level");
     grandchild.warn({ extra: "x" }, "msg");
     child.warn({ topic: "b" }, "override");
-    expect(lines.map((l) => stripTime(l.line))).toEqual(["WARN  a[0]@7 msg group=g2 extra=x", "WARN  b[0] override group=g"]);
+    expect(lines.map((l) => stripTime(l.line))).toEqual([
+      "WARN  a[0]@7 msg group=g2 extra=x",
+      "WARN  b[0] override group=g",
+    ]);
   });
 });
 

@@ -57,7 +57,8 @@ export function consoleLogger(options: ConsoleLoggerOptions = {}, bindings: LogF
   const min = ORDER[options.level ?? "info"];
   const write =
     options.write ??
-    ((level: string, line: string) => (level === "warn" || level === "error" ? console.error(line) : console.log(line)));
+    ((level: string, line: string) =>
+      level === "warn" || level === "error" ? console.error(line) : console.log(line));
   const log =
     (level: Exclude<LogLevel, "silent">) =>
     (fields: LogFields, message: string): void => {

@@ -66,7 +66,9 @@ describe("isStandardSchema", () => {
   it("accepts zod schemas and hand-written v1 schemas", () => {
     expect(isStandardSchema(Order)).toBe(true);
     expect(isStandardSchema(asyncPositive)).toBe(true);
-    const fnSchema = Object.assign(() => undefined, { "~standard": { version: 1, vendor: "f", validate: () => ({ value: 1 }) } });
+    const fnSchema = Object.assign(() => undefined, {
+      "~standard": { version: 1, vendor: "f", validate: () => ({ value: 1 }) },
+    });
     expect(isStandardSchema(fnSchema)).toBe(true);
   });
 

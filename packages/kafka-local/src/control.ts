@@ -16,7 +16,8 @@ async function readJson(req: IncomingMessage): Promise<Body> {
   for await (const chunk of req) text += String(chunk);
   if (!text) return {};
   const parsed: unknown = JSON.parse(text);
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("expected a JSON object");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new TypeError("expected a JSON object");
   return parsed as Body;
 }
 
@@ -41,7 +42,8 @@ const OPERATIONS: Record<string, (c: LocalClusterControl, b: Body) => Promise<un
   setPartitionLeader: (c, b) => c.setPartitionLeader(str(b, "topic"), num(b, "partition"), num(b, "brokerId")),
   pushRequestErrors: (c, b) => {
     const codes = b["errorCodes"];
-    if (!Array.isArray(codes) || !codes.every((x) => Number.isInteger(x))) throw new TypeError('"errorCodes" must be integers');
+    if (!Array.isArray(codes) || !codes.every((x) => Number.isInteger(x)))
+      throw new TypeError('"errorCodes" must be integers');
     return c.pushRequestErrors(num(b, "apiKey"), codes as number[]);
   },
 };
@@ -51,7 +53,9 @@ export async function serveControl(cluster: LocalClusterControl, port = 0): Prom
   const server: Server = createServer((req, res) => {
     const op = OPERATIONS[(req.url ?? "/").slice(1)];
     if (!op || req.method !== "POST") {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: `no operation ${req.url}` }));
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: `no operation ${req.url}` }));
       return;
     }
     readJson(req)
@@ -59,7 +63,9 @@ export async function serveControl(cluster: LocalClusterControl, port = 0): Prom
       .then((result) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result ?? {})))
       .catch((err: unknown) => {
         const status = err instanceof LocalClusterError ? 409 : 400;
-        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error: (err as Error).message }));
+        res
+          .writeHead(status, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: (err as Error).message }));
       });
   });
   await new Promise<void>((resolve, reject) => {

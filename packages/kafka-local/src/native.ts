@@ -64,20 +64,14 @@ export function loadMockApi(): MockApi {
   const confSet = lib.func(
     "int rd_kafka_conf_set(void *conf, const char *name, const char *value, _Out_ char *errstr, size_t errstr_size)",
   );
-  const kafkaNew = lib.func(
-    "void *rd_kafka_new(int type, void *conf, _Out_ char *errstr, size_t errstr_size)",
-  );
+  const kafkaNew = lib.func("void *rd_kafka_new(int type, void *conf, _Out_ char *errstr, size_t errstr_size)");
   const kafkaDestroy = lib.func("void rd_kafka_destroy(void *rk)");
   const clusterNew = lib.func("void *rd_kafka_mock_cluster_new(void *rk, int broker_cnt)");
   const clusterDestroy = lib.func("void rd_kafka_mock_cluster_destroy(void *mc)");
   const bootstraps = lib.func("const char *rd_kafka_mock_cluster_bootstraps(void *mc)");
   const setControllerId = lib.func("void rd_kafka_mock_set_controller_id(void *mc, int32_t id)");
-  const setApiVersion = lib.func(
-    "int rd_kafka_mock_set_apiversion(void *mc, int16_t api, int16_t min, int16_t max)",
-  );
-  const initialRebalanceDelay = lib.func(
-    "void rd_kafka_mock_group_initial_rebalance_delay_ms(void *mc, int32_t ms)",
-  );
+  const setApiVersion = lib.func("int rd_kafka_mock_set_apiversion(void *mc, int16_t api, int16_t min, int16_t max)");
+  const initialRebalanceDelay = lib.func("void rd_kafka_mock_group_initial_rebalance_delay_ms(void *mc, int32_t ms)");
   const topicCreate = lib.func(
     "int rd_kafka_mock_topic_create(void *mc, const char *topic, int partitions, int replication)",
   );
@@ -122,13 +116,11 @@ export function loadMockApi(): MockApi {
     setControllerId: (mc, id) => setControllerId(mc, id),
     setApiVersion: (mc, api, min, max) => Number(setApiVersion(mc, api, min, max)),
     initialRebalanceDelay: (mc, ms) => initialRebalanceDelay(mc, ms),
-    topicCreate: (mc, topic, partitions, replication) =>
-      Number(topicCreate(mc, topic, partitions, replication)),
+    topicCreate: (mc, topic, partitions, replication) => Number(topicCreate(mc, topic, partitions, replication)),
     brokerSetDown: (mc, id) => Number(brokerSetDown(mc, id)),
     brokerSetUp: (mc, id) => Number(brokerSetUp(mc, id)),
     brokerSetRtt: (mc, id, rtt) => Number(brokerSetRtt(mc, id, rtt)),
-    partitionSetLeader: (mc, topic, partition, id) =>
-      Number(partitionSetLeader(mc, topic, partition, id)),
+    partitionSetLeader: (mc, topic, partition, id) => Number(partitionSetLeader(mc, topic, partition, id)),
     pushRequestErrors: (mc, api, errors) => pushErrors(mc, api, errors.length, Int32Array.from(errors)),
     clearRequestErrors: (mc, api) => clearErrors(mc, api),
     errName: (code) => String(errName(code)),

@@ -2,7 +2,14 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { afterEach, describe, expect, it } from "vitest";
-import { ApiKey, LocalClusterClient, LocalClusterError, type LocalKafkaCluster, serveControl, startLocalCluster } from "../src/index.js";
+import {
+  ApiKey,
+  LocalClusterClient,
+  LocalClusterError,
+  type LocalKafkaCluster,
+  serveControl,
+  startLocalCluster,
+} from "../src/index.js";
 
 const clusters: LocalKafkaCluster[] = [];
 afterEach(async () => {
@@ -16,7 +23,11 @@ async function cluster(brokers = 3, topics?: Record<string, number>): Promise<Lo
 }
 
 function client(c: { bootstrapServers: string }): Kafka {
-  return new Kafka({ brokers: c.bootstrapServers.split(","), logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 50 } });
+  return new Kafka({
+    brokers: c.bootstrapServers.split(","),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2, initialRetryTime: 50 },
+  });
 }
 
 describe("startLocalCluster", () => {
@@ -40,7 +51,12 @@ describe("startLocalCluster", () => {
     await producer.connect();
     await producer.send({ topic: "t", messages: [{ key: "k", value: "v", headers: { h: Buffer.from([0xff]) } }] });
     await producer.disconnect();
-    const consumer = kafka.consumer({ groupId: "g", sessionTimeout: 3000, heartbeatInterval: 1000, maxWaitTimeInMs: 100 });
+    const consumer = kafka.consumer({
+      groupId: "g",
+      sessionTimeout: 3000,
+      heartbeatInterval: 1000,
+      maxWaitTimeInMs: 100,
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: "t", fromBeginning: true });
     const got = await new Promise<{ key: string; value: string; header: Buffer }>((resolve) => {
@@ -90,7 +106,11 @@ describe("startLocalCluster", () => {
     const c = await cluster(1, { t: 1 });
     // Four UNKNOWN_SERVER_ERRORs (code -1 is not retriable) for Produce: the first send fails.
     await c.pushRequestErrors(ApiKey.Produce, [-1, -1, -1, -1]);
-    const producer = new Kafka({ brokers: c.bootstrapServers.split(","), logLevel: logLevel.NOTHING, retry: { retries: 0 } }).producer();
+    const producer = new Kafka({
+      brokers: c.bootstrapServers.split(","),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    }).producer();
     await producer.connect();
     await expect(producer.send({ topic: "t", messages: [{ value: "x" }] })).rejects.toThrow();
     await producer.disconnect();

@@ -120,7 +120,7 @@ export class KafkaBrokerBase implements BrokerLifecycle, RecordSink {
    * @example
    * await broker.publish({ user: "John", user_id: 1 }, "in-topic", { key: "john" });
    */
-  publish(body: unknown, topic: string, options?: KafkaPublishOptions): Promise<RecordMetadata> {
+  async publish(body: unknown, topic: string, options?: KafkaPublishOptions): Promise<RecordMetadata> {
     checkTopic(topic);
     if (options) checkPublishOptions(options, false);
     const codec = resolveCodec(options?.codec);
@@ -157,9 +157,12 @@ export class KafkaBrokerBase implements BrokerLifecycle, RecordSink {
         this.#connecting = undefined;
         throw isFastStreamError(err)
           ? err
-          : new ConnectionError(`cannot connect to Kafka at ${this.config.brokers.join(",")}: ${(err as Error)?.message ?? String(err)}`, {
-              cause: err,
-            });
+          : new ConnectionError(
+              `cannot connect to Kafka at ${this.config.brokers.join(",")}: ${(err as Error)?.message ?? String(err)}`,
+              {
+                cause: err,
+              },
+            );
       });
     return this.#connecting;
   }

@@ -39,7 +39,10 @@ export function headerText(raw: RawHeaders | undefined, name: string): string | 
 }
 
 /** Normalises user headers to what drivers send (drops `undefined`, bytes become Buffers). */
-export function encodeHeaders(init: HeadersInit | undefined, into: Record<string, Buffer | string> = {}): Record<string, Buffer | string> {
+export function encodeHeaders(
+  init: HeadersInit | undefined,
+  into: Record<string, Buffer | string> = {},
+): Record<string, Buffer | string> {
   if (!init) return into;
   for (const key of Object.keys(init)) {
     const v = init[key];

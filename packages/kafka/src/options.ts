@@ -152,7 +152,10 @@ export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptio
   }
   rejectUnknown(options, BROKER_KEYS, "broker");
   if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) {
-    throw new SetupError("logLevel", `expected debug, info, warn, error or silent, got ${JSON.stringify(options.logLevel)}`);
+    throw new SetupError(
+      "logLevel",
+      `expected debug, info, warn, error or silent, got ${JSON.stringify(options.logLevel)}`,
+    );
   }
   if (options.clientId !== undefined && (typeof options.clientId !== "string" || !options.clientId)) {
     throw new SetupError("clientId", "expected a non-empty string");
@@ -205,11 +208,19 @@ export function resolveSubscriberOptions(
     throw new SetupError("autoOffsetReset", `expected "earliest" or "latest", got ${JSON.stringify(reset)}`);
   }
   const sessionTimeoutMs = positiveInt(options.sessionTimeoutMs, "sessionTimeoutMs", 45_000);
-  const heartbeatIntervalMs = positiveInt(options.heartbeatIntervalMs, "heartbeatIntervalMs", Math.min(3_000, Math.floor(sessionTimeoutMs / 3)));
+  const heartbeatIntervalMs = positiveInt(
+    options.heartbeatIntervalMs,
+    "heartbeatIntervalMs",
+    Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
+  );
   if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
     throw new SetupError("heartbeatIntervalMs", `must be at most a third of sessionTimeoutMs (${sessionTimeoutMs})`);
   }
-  const rebalanceTimeoutMs = positiveInt(options.rebalanceTimeoutMs, "rebalanceTimeoutMs", Math.max(60_000, sessionTimeoutMs));
+  const rebalanceTimeoutMs = positiveInt(
+    options.rebalanceTimeoutMs,
+    "rebalanceTimeoutMs",
+    Math.max(60_000, sessionTimeoutMs),
+  );
   if (rebalanceTimeoutMs < sessionTimeoutMs) {
     throw new SetupError("rebalanceTimeoutMs", `must be at least sessionTimeoutMs (${sessionTimeoutMs})`);
   }
@@ -239,11 +250,20 @@ export function resolveSubscriberOptions(
 export function checkPublishOptions(options: KafkaPublisherOptions, publisher: boolean): void {
   rejectUnknown(options, publisher ? PUBLISHER_KEYS : PUBLISH_KEYS, publisher ? "publisher" : "publish");
   if (options.partition !== undefined) positiveInt(options.partition, "partition", 0, 0);
-  if (options.key !== undefined && options.key !== null && typeof options.key !== "string" && !Buffer.isBuffer(options.key)) {
+  if (
+    options.key !== undefined &&
+    options.key !== null &&
+    typeof options.key !== "string" &&
+    !Buffer.isBuffer(options.key)
+  ) {
     throw new SetupError("key", "expected a string, a Buffer or null");
   }
   if (options.codec !== undefined) resolveCodec(options.codec);
-  if (options.timestamp !== undefined && !(options.timestamp instanceof Date) && typeof options.timestamp !== "number") {
+  if (
+    options.timestamp !== undefined &&
+    !(options.timestamp instanceof Date) &&
+    typeof options.timestamp !== "number"
+  ) {
     throw new SetupError("timestamp", "expected a Date or milliseconds since the epoch");
   }
 }

@@ -87,7 +87,7 @@ export function createPublisher(sink: RecordSink, topic: string, options: KafkaP
   const publisher = Object.assign(attach, {
     topic,
     options,
-    publish(body: unknown, publishOptions?: KafkaPublishOptions): Promise<RecordMetadata> {
+    async publish(body: unknown, publishOptions?: KafkaPublishOptions): Promise<RecordMetadata> {
       if (publishOptions) checkPublishOptions(publishOptions, false);
       const codec = publishOptions?.codec ? resolveCodec(publishOptions.codec) : defaultCodec;
       return sink.send(buildRecord(topic, body, publishOptions, options, codec));

@@ -166,14 +166,20 @@ export class SubscriberRuntime implements ConsumerCallbacks {
 
   onAssigned(partitions: readonly TopicPartition[]): void {
     for (const p of partitions) this.#assignment.add(`${p.topic}[${p.partition}]`);
-    this.#logger.debug({ group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) }, "partitions assigned");
+    this.#logger.debug(
+      { group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) },
+      "partitions assigned",
+    );
     this.#assigned?.();
     this.#assigned = undefined;
   }
 
   onRevoked(partitions: readonly TopicPartition[]): void {
     for (const p of partitions) this.#assignment.delete(`${p.topic}[${p.partition}]`);
-    this.#logger.debug({ group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) }, "partitions revoked");
+    this.#logger.debug(
+      { group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) },
+      "partitions revoked",
+    );
   }
 
   onCrash(error: Error): void {
@@ -235,7 +241,10 @@ export class SubscriberRuntime implements ConsumerCallbacks {
 
 /** Wraps a runtime in the callable public subscriber object. @internal */
 export function createSubscriberFacade<T>(runtime: SubscriberRuntime, host: SubscriberHost): KafkaSubscriber<T> {
-  const decorate = (method: (body: T, message: KafkaMessage<T>) => unknown, context: ClassMethodDecoratorContext): void => {
+  const decorate = (
+    method: (body: T, message: KafkaMessage<T>) => unknown,
+    context: ClassMethodDecoratorContext,
+  ): void => {
     if (context?.kind !== "method") {
       throw new SetupError("decorator", `a subscriber decorates methods, not ${String(context?.kind)}s`);
     }

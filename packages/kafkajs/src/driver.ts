@@ -29,9 +29,17 @@ function kafkajsLogCreator(logger: Logger): logCreator {
     };
 }
 
-function toRecordMetadata(record: OutgoingRecord, meta: { topicName: string; partition: number; baseOffset?: string }[]): RecordMetadata {
+function toRecordMetadata(
+  record: OutgoingRecord,
+  meta: { topicName: string; partition: number; baseOffset?: string }[],
+): RecordMetadata {
   const own = meta.filter((m) => m.topicName === record.topic);
-  const match = record.partition !== undefined ? own.find((m) => m.partition === record.partition) : own.length === 1 ? own[0] : undefined;
+  const match =
+    record.partition !== undefined
+      ? own.find((m) => m.partition === record.partition)
+      : own.length === 1
+        ? own[0]
+        : undefined;
   return { topic: record.topic, partition: match?.partition ?? -1, offset: match?.baseOffset };
 }
 
@@ -100,7 +108,10 @@ class KafkajsDriver implements KafkaDriver {
     });
     // kafkajs' default partitioner is Java-compatible murmur2: same key, same partition as
     // the JVM clients and our confluent adapter.
-    this.#producer = this.#kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+    this.#producer = this.#kafka.producer({
+      allowAutoTopicCreation: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   connect(): Promise<void> {

@@ -1,0 +1,146 @@
+import type { LogFields, Logger } from "@faststream/core";
+import { describe, expect, it } from "vitest";
+import type { RawBatch, RawRecord } from "./driver.js";
+import { KafkaMessage } from "./message.js";
+
+type Line = { level: string; fields: LogFields; message: string };
+
+/** A capturing logger without `child`, so KafkaMessage must emulate it. */
+function captureLogger(): Logger & { lines: Line[] } {
+  const lines: Line[] = [];
+  const at = (level: string) => (fields: LogFields, message: string) => {
+    lines.push({ level, fields, message });
+  };
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+const binary = Buffer.from([0x80, 0x81, 0xfe]);
+
+function makeRecord(overrides: Partial<RawRecord> = {}): RawRecord {
+  return {
+    key: Buffer.from("user-1"),
+    value: Buffer.from('{"a":1}'),
+    offset: "9007199254740",
+    timestamp: "1700000000123",
+    headers: {
+      "content-type": Buffer.from("application/json"),
+      correlation_id: "corr-1",
+      reply_to: ["old-replies", Buffer.from("replies")],
+      trace: binary,
+    },
+    ...overrides,
+  };
+}
+
+function makeMessage(record: RawRecord = makeRecord(), logger: Logger = captureLogger()): KafkaMessage {
+  const batch: RawBatch = { topic: "orders", partition: 3, messages: [record] };
+  return new KafkaMessage(batch, record, "billing", logger);
+}
+
+describe("KafkaMessage", () => {
+  it("exposes topic, partition, numeric offset and group", () => {
+    const msg = makeMessage();
+    expect(msg.topic).toBe("orders");
+    expect(msg.partition).toBe(3);
+    expect(msg.offset).toBe(9007199254740);
+    expect(typeof msg.offset).toBe("number");
+    expect(msg.groupId).toBe("billing");
+    expect(msg.body).toBeUndefined();
+  });
+
+  it("exposes the raw body and key as bytes and the key as text", () => {
+    const record = makeRecord();
+    const msg = makeMessage(record);
+    expect(msg.rawBody).toBe(record.value);
+    expect(msg.key).toBe(record.key);
+    expect(msg.keyText).toBe("user-1");
+  });
+
+  it("returns undefined keyText and null key/body for a keyless tombstone", () => {
+    const msg = makeMessage(makeRecord({ key: null, value: null }));
+    expect(msg.key).toBeNull();
+    expect(msg.keyText).toBeUndefined();
+    expect(msg.rawBody).toBeNull();
+  });
+
+  it("decodes headers: text as strings, binary as Buffers, repeated keys last wins", () => {
+    const msg = makeMessage();
+    expect(msg.headers["content-type"]).toBe("application/json");
+    expect(msg.headers["correlation_id"]).toBe("corr-1");
+    expect(msg.headers["reply_to"]).toBe("replies");
+    expect(msg.headers["trace"]).toBe(binary);
+    expect(Buffer.isBuffer(msg.headers["trace"])).toBe(true);
+    expect(msg.headers).toBe(msg.headers);
+  });
+
+  it("has empty headers when the record has none", () => {
+    const msg = makeMessage(makeRecord({ headers: undefined }));
+    expect(msg.headers).toEqual({});
+    expect(msg.contentType).toBeUndefined();
+    expect(msg.replyTo).toBeUndefined();
+  });
+
+  it("reads correlationId, replyTo and contentType from headers", () => {
+    const msg = makeMessage();
+    expect(msg.correlationId).toBe("corr-1");
+    expect(msg.replyTo).toBe("replies");
+    expect(msg.contentType).toBe("application/json");
+  });
+
+  it("falls back to the topic-partition-offset message id without a text correlation_id", () => {
+    const none = makeMessage(makeRecord({ headers: {} }));
+    expect(none.messageId).toBe("orders-3-9007199254740");
+    expect(none.correlationId).toBe("orders-3-9007199254740");
+    const binaryId = makeMessage(makeRecord({ headers: { correlation_id: binary } }));
+    expect(binaryId.correlationId).toBe(binaryId.messageId);
+  });
+
+  it("converts the timestamp to a Date", () => {
+    const msg = makeMessage();
+    expect(msg.timestamp).toBeInstanceOf(Date);
+    expect(msg.timestamp.getTime()).toBe(1_700_000_000_123);
+    expect(msg.timestamp.toISOString()).toBe("2023-11-14T22:13:20.123Z");
+  });
+
+  it("has a logger carrying topic, partition, offset and group", () => {
+    const base = captureLogger();
+    const msg = makeMessage(makeRecord(), base);
+    msg.logger.info({ step: "x" }, "handled");
+    msg.logger.error({ group: "override" }, "failed");
+    expect(base.lines).toEqual([
+      {
+        level: "info",
+        fields: { topic: "orders", partition: 3, offset: 9007199254740, group: "billing", step: "x" },
+        message: "handled",
+      },
+      {
+        level: "error",
+        fields: { topic: "orders", partition: 3, offset: 9007199254740, group: "override" },
+        message: "failed",
+      },
+    ]);
+    expect(msg.logger).toBe(msg.logger);
+  });
+
+  it("uses the base logger's own child when it has one", () => {
+    const bindings: LogFields[] = [];
+    const inner = captureLogger();
+    const base: Logger = {
+      ...captureLogger(),
+      child(b) {
+        bindings.push(b);
+        return inner;
+      },
+    };
+    const msg = makeMessage(makeRecord(), base);
+    msg.logger.warn({}, "via child");
+    expect(bindings).toEqual([{ topic: "orders", partition: 3, offset: 9007199254740, group: "billing" }]);
+    expect(inner.lines).toEqual([{ level: "warn", fields: {}, message: "via child" }]);
+  });
+
+  it("lets the subscriber set the decoded body", () => {
+    const msg = makeMessage() as KafkaMessage<{ a: number }>;
+    msg.body = { a: 1 };
+    expect(msg.body.a).toBe(1);
+  });
+});
