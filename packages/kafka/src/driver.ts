@@ -1,7 +1,8 @@
 /**
  * The contract between the shared Kafka layer and a client library. Drivers are thin: they
- * connect, produce, run a consumer that hands over fetched batches, and map client errors.
- * Everything users can observe is decided above this contract, once.
+ * connect, produce, run a consumer that hands over fetched batches, commit the offsets they are
+ * told to, seek, pause and resume, and report rebalances. Everything users can observe (ack
+ * policies, ordering, concurrency, retries) is decided above this contract, once.
  */
 import type { Logger } from "@faststream/core";
 
@@ -32,15 +33,24 @@ export interface TopicPartition {
   readonly partition: number;
 }
 
+/** A topic partition and an offset (for commits: the next offset to read). */
+export interface TopicPartitionOffset extends TopicPartition {
+  /** Decimal string. */
+  readonly offset: string;
+}
+
 /** Control handed to the batch callback. */
 export interface BatchControl {
-  /** Marks everything up to and including `offset` as processed (committed per the driver's commit cycle). */
+  /**
+   * Advances the fetch position past `offset` (the record was taken for processing). This is
+   * not a commit: commits are explicit, through {@link DriverConsumer.commit}.
+   */
   resolveOffset(offset: string): void;
   /** Sends a heartbeat if one is due (keeps the group session alive during long batches). */
   heartbeat(): Promise<void>;
   /** False once the consumer is stopping: stop processing and return. */
   isRunning(): boolean;
-  /** True if the partition was revoked while processing (a rebalance): stop and return. */
+  /** True if the partition was revoked or sought while processing: stop and return. */
   isStale(): boolean;
 }
 
@@ -50,32 +60,68 @@ export interface ConsumerCallbacks {
   onBatch(batch: RawBatch, control: BatchControl): Promise<void>;
   /** Partitions were assigned to this member (also called with `[]` if it got none). */
   onAssigned(partitions: readonly TopicPartition[]): void;
-  /** Partitions were taken away. */
-  onRevoked(partitions: readonly TopicPartition[]): void;
+  /**
+   * Partitions are being taken away in an orderly rebalance. Drivers await the returned
+   * promise before giving them up where the client allows it (so final offsets get committed).
+   */
+  onRevoked(partitions: readonly TopicPartition[]): Promise<void> | void;
+  /** Partitions were lost without a chance to commit (session expired, fenced). */
+  onLost(partitions: readonly TopicPartition[]): void;
   /** The consumer stopped on an error it cannot recover from. */
   onCrash(error: Error): void;
 }
 
-/** Normalised consumer settings (milliseconds everywhere). */
+/** What a consumer reads. */
+export type Subscription =
+  | { readonly kind: "topics"; readonly topics: readonly string[] }
+  /** Every topic whose whole name matches (anchored). */
+  | { readonly kind: "pattern"; readonly pattern: RegExp }
+  /** Exactly these partitions, without sharing them through a group. */
+  | { readonly kind: "partitions"; readonly partitions: readonly TopicPartition[] };
+
+/** Partition assignment strategies. */
+export type AssignmentStrategy = "roundrobin" | "range" | "cooperative-sticky";
+
+/** Normalised consumer settings (milliseconds everywhere). Drivers never auto-commit. */
 export interface ConsumerSpec {
   readonly groupId: string;
-  readonly topics: readonly string[];
+  readonly subscription: Subscription;
   readonly fromBeginning: boolean;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly maxWaitMs: number;
+  /** Most records handed over in one batch. */
   readonly maxBatchSize: number;
-  /** Partitions processed at the same time (each partition stays in order). */
+  /** Partitions whose batches may be processed at the same time (each stays in order). */
   readonly partitionsConcurrently: number;
+  /** Static membership id (`group.instance.id`). */
+  readonly groupInstanceId?: string | undefined;
+  /** Longest time between two polls before the member is considered failed. */
+  readonly maxPollIntervalMs?: number | undefined;
+  /** Fetch sizes (bytes). */
+  readonly minBytes?: number | undefined;
+  readonly maxBytes?: number | undefined;
+  readonly maxBytesPerPartition?: number | undefined;
+  readonly isolationLevel: "read_committed" | "read_uncommitted";
+  /** Preferred strategies, first wins. Default: the client's own. */
+  readonly assignmentStrategies?: readonly AssignmentStrategy[] | undefined;
 }
 
 /** A running consumer. */
 export interface DriverConsumer {
   /** Connects, subscribes and starts fetching. */
   start(): Promise<void>;
-  /** Stops fetching, waits for the batch in flight, commits resolved offsets, leaves the group. */
+  /** Stops fetching, waits for the batch in flight, leaves the group. Does not commit. */
   stop(): Promise<void>;
+  /** Commits offsets (each the next offset to read) for the group. */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** Makes the next fetch of the partition start at `offset` (redelivery). */
+  seek(target: TopicPartitionOffset): void;
+  /** Stops fetching the partitions until resumed (records in flight still arrive). */
+  pause(partitions: readonly TopicPartition[]): void;
+  /** Resumes fetching paused partitions. */
+  resume(partitions: readonly TopicPartition[]): void;
 }
 
 /** A record to produce. */
@@ -92,12 +138,13 @@ export interface OutgoingRecord {
 /** Where a produced record landed. */
 export interface RecordMetadata {
   readonly topic: string;
+  /** `-1` when the client did not report it. */
   readonly partition: number;
   /** Offset as a decimal string, when the client reports it. */
   readonly offset: string | undefined;
 }
 
-/** Connection settings common to both drivers. */
+/** Connection settings common to all drivers. */
 export interface DriverConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
@@ -106,10 +153,23 @@ export interface DriverConfig {
   readonly requestTimeoutMs: number;
 }
 
-/** What a driver can and cannot do; conformance tests consult these. */
+/**
+ * What a driver can and cannot do. The shared layer turns an option a driver cannot honour
+ * into a SetupError; the conformance suite skips (explicitly) what a transport lacks.
+ */
 export interface DriverCapabilities {
-  /** Name used in logs and test titles. */
+  /** Name used in logs, errors and test titles. */
   readonly name: string;
+  /** `groupInstanceId` (static membership). */
+  readonly staticMembership: boolean;
+  /** `maxPollIntervalMs`. */
+  readonly maxPollInterval: boolean;
+  /** Assignment strategies the client implements. */
+  readonly assignmentStrategies: readonly AssignmentStrategy[];
+  /** A pattern subscription also picks up matching topics created after it started. */
+  readonly patternPicksUpNewTopics: boolean;
+  /** Real network transport (false for the in-memory test driver). */
+  readonly network: boolean;
 }
 
 /** The client-library driver contract. */
@@ -119,10 +179,15 @@ export interface KafkaDriver {
   connect(): Promise<void>;
   /** Flushes and disconnects the producer. */
   disconnect(): Promise<void>;
-  /** Produces records; resolves once all are acknowledged, with one metadata entry per record. */
+  /**
+   * Produces records; resolves once all are acknowledged, with one metadata entry per record
+   * in input order. Rejects if any record failed.
+   */
   send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]>;
   /** Creates a consumer (not yet started). */
   createConsumer(spec: ConsumerSpec, callbacks: ConsumerCallbacks): DriverConsumer;
+  /** Checks that the cluster answers (a metadata round trip) within `timeoutMs`. */
+  ping(timeoutMs: number): Promise<boolean>;
 }
 
 /** Builds a driver from connection settings. */
