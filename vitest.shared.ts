@@ -7,6 +7,7 @@ const packagesDir = fileURLToPath(new URL("./packages/", import.meta.url));
 
 /** `@faststream/<pkg>` resolves to `packages/<pkg>/src/index.ts`. */
 export const sourceAliases = [
+  { find: /^@faststream\/kafka\/memory$/, replacement: `${packagesDir}kafka/src/memory/index.ts` },
   {
     find: /^@faststream\/(core|kafka|kafkajs|confluent|kafka-local)$/,
     replacement: `${packagesDir}$1/src/index.ts`,

@@ -1,30 +1,32 @@
+/**
+ * The confluent driver: what differs between `@confluentinc/kafka-javascript` (librdkafka,
+ * through its KafkaJS-style API) and the other clients, behind the driver contract of
+ * `@faststream/kafka`.
+ */
 import type { Logger } from "@faststream/core";
 import type {
-  BatchControl,
   ConsumerCallbacks,
   ConsumerSpec,
+  DriverCapabilities,
   DriverConfig,
   DriverConsumer,
   KafkaDriver,
   OutgoingRecord,
   RecordMetadata,
-  TopicPartition,
 } from "@faststream/kafka";
 import confluent from "@confluentinc/kafka-javascript";
+import { ConfluentConsumer } from "./consumer.js";
 
 const { KafkaJS } = confluent;
 type ConfluentKafka = InstanceType<typeof KafkaJS.Kafka>;
 type ConfluentProducer = ReturnType<ConfluentKafka["producer"]>;
-type ConfluentConsumer = ReturnType<ConfluentKafka["consumer"]>;
-type ConfluentLogger = NonNullable<NonNullable<ConstructorParameters<typeof KafkaJS.Kafka>[0]>["kafkaJS"]>["logger"];
-
-/** librdkafka rebalance codes. */
-const ASSIGN = -175;
-const REVOKE = -174;
+type ConfluentLogger = NonNullable<
+  NonNullable<NonNullable<ConstructorParameters<typeof KafkaJS.Kafka>[0]>["kafkaJS"]>["logger"]
+>;
 
 /** Routes the client's log lines into the broker logger (warnings and errors only). */
-function confluentLogger(logger: Logger): NonNullable<ConfluentLogger> {
-  const make = (): NonNullable<ConfluentLogger> => ({
+function confluentLogger(logger: Logger): ConfluentLogger {
+  const make = (): ConfluentLogger => ({
     info: () => {},
     debug: () => {},
     warn: (message, extra) => logger.warn({ client: "confluent", ...extra }, message),
@@ -35,83 +37,29 @@ function confluentLogger(logger: Logger): NonNullable<ConfluentLogger> {
   return make();
 }
 
-function toRecordMetadata(
-  record: OutgoingRecord,
-  meta: { topicName: string; partition: number; baseOffset?: string }[],
-): RecordMetadata {
-  const own = meta.filter((m) => m.topicName === record.topic);
-  const match =
-    record.partition !== undefined
-      ? own.find((m) => m.partition === record.partition)
-      : own.length === 1
-        ? own[0]
-        : undefined;
-  return { topic: record.topic, partition: match?.partition ?? -1, offset: match?.baseOffset };
-}
-
-class ConfluentDriverConsumer implements DriverConsumer {
-  readonly #consumer: ConfluentConsumer;
-  readonly #spec: ConsumerSpec;
-  readonly #callbacks: ConsumerCallbacks;
-
-  constructor(kafka: ConfluentKafka, spec: ConsumerSpec, callbacks: ConsumerCallbacks) {
-    this.#spec = spec;
-    this.#callbacks = callbacks;
-    this.#consumer = kafka.consumer({
-      kafkaJS: {
-        groupId: spec.groupId,
-        fromBeginning: spec.fromBeginning,
-        sessionTimeout: spec.sessionTimeoutMs,
-        heartbeatInterval: spec.heartbeatIntervalMs,
-        rebalanceTimeout: spec.rebalanceTimeoutMs,
-        maxWaitTimeInMs: spec.maxWaitMs,
-        // Offsets are stored only when the shared layer resolves them (after handling), and
-        // the stored ones are committed periodically and on revoke/close: at-least-once.
-        autoCommit: true,
-        autoCommitInterval: 1000,
-        allowAutoTopicCreation: true,
-      },
-      // The KafkaJS-style API hands over 32 records per batch by default.
-      "js.consumer.max.batch.size": spec.maxBatchSize,
-      rebalance_cb: (err: { code: number }, assignment: TopicPartition[]) => {
-        const partitions = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
-        if (err.code === ASSIGN) callbacks.onAssigned(partitions);
-        else if (err.code === REVOKE) callbacks.onRevoked(partitions);
-      },
-    });
-  }
-
-  async start(): Promise<void> {
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topics: [...this.#spec.topics] });
-    await this.#consumer.run({
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const control: BatchControl = { resolveOffset, heartbeat, isRunning, isStale };
-        try {
-          await this.#callbacks.onBatch(batch, control);
-        } catch (err) {
-          this.#callbacks.onCrash(err instanceof Error ? err : new Error(String(err)));
-          throw err;
-        }
-      },
-    });
-  }
-
-  async stop(): Promise<void> {
-    // disconnect() stops fetching, waits for the batch in flight, commits stored offsets and
-    // leaves the group.
-    await this.#consumer.disconnect();
-  }
-}
+/**
+ * What librdkafka can do: static membership (`group.instance.id`), `max.poll.interval.ms`, the
+ * three classic assignors, and regex subscriptions (a topic starting with `^`), which librdkafka
+ * re-evaluates on every metadata refresh (`topic.metadata.refresh.interval.ms`, 5 min by
+ * default), so topics created later are picked up.
+ */
+const CAPABILITIES: DriverCapabilities = {
+  name: "confluent",
+  staticMembership: true,
+  maxPollInterval: true,
+  assignmentStrategies: ["roundrobin", "range", "cooperative-sticky"],
+  patternPicksUpNewTopics: true,
+  network: true,
+};
 
 class ConfluentDriver implements KafkaDriver {
-  readonly capabilities = { name: "confluent" } as const;
+  readonly capabilities = CAPABILITIES;
+  readonly #config: DriverConfig;
   readonly #kafka: ConfluentKafka;
   readonly #producer: ConfluentProducer;
 
   constructor(config: DriverConfig) {
+    this.#config = config;
     this.#kafka = new KafkaJS.Kafka({
       kafkaJS: {
         clientId: config.clientId,
@@ -140,36 +88,85 @@ class ConfluentDriver implements KafkaDriver {
     await this.#producer.disconnect();
   }
 
+  /**
+   * Produces each record with its own `send` (its delivery report carries the record's own
+   * partition and offset; `sendBatch` merges them per partition). librdkafka still batches
+   * them on the wire (`linger.ms`).
+   */
   async send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
-    const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const r of records) {
-      const list = byTopic.get(r.topic);
-      if (list) list.push(r);
-      else byTopic.set(r.topic, [r]);
-    }
-    const meta = await this.#producer.sendBatch({
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((r) => ({
-          key: r.key,
-          value: r.value,
-          headers: r.headers,
-          ...(r.partition !== undefined ? { partition: r.partition } : {}),
-          ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
-        })),
-      })),
-    });
-    return records.map((r) =>
-      toRecordMetadata(r, meta as { topicName: string; partition: number; baseOffset?: string }[]),
+    return Promise.all(
+      records.map(async (r): Promise<RecordMetadata> => {
+        const [meta] = await this.#producer.send({
+          topic: r.topic,
+          messages: [
+            {
+              key: r.key,
+              value: r.value,
+              headers: r.headers,
+              ...(r.partition !== undefined ? { partition: r.partition } : {}),
+              ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
+            },
+          ],
+        });
+        const offset = meta?.baseOffset;
+        return {
+          topic: r.topic,
+          partition: meta?.partition ?? -1,
+          offset: offset === undefined || offset === null || Number(offset) < 0 ? undefined : String(offset),
+        };
+      }),
     );
   }
 
   createConsumer(spec: ConsumerSpec, callbacks: ConsumerCallbacks): DriverConsumer {
-    return new ConfluentDriverConsumer(this.#kafka, spec, callbacks);
+    return new ConfluentConsumer(this.#kafka, spec, callbacks);
+  }
+
+  /**
+   * Connects a throwaway librdkafka producer: its connect is a metadata request (brokers only,
+   * `allTopics: false`) bounded by the timeout. The admin API's describeGroups is not used:
+   * it crashes the process against librdkafka's mock cluster.
+   */
+  async ping(timeoutMs: number): Promise<boolean> {
+    const timeout = Math.max(1, Math.floor(timeoutMs));
+    let client: InstanceType<typeof confluent.Producer>;
+    try {
+      client = new confluent.Producer({
+        "bootstrap.servers": this.#config.brokers.join(","),
+        "client.id": `${this.#config.clientId}-ping`,
+        "socket.connection.setup.timeout.ms": Math.max(1000, this.#config.connectTimeoutMs),
+        "socket.timeout.ms": Math.max(10, this.#config.requestTimeoutMs),
+      });
+    } catch {
+      return false;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const attempt = new Promise<boolean>((resolve) => {
+      client.connect({ allTopics: false, timeout }, (err) => resolve(!err));
+    });
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([attempt, timedOut]);
+    } finally {
+      clearTimeout(timer);
+      // A failed connect disconnects by itself; a successful or late one is closed here.
+      void attempt.then((ok) => {
+        if (ok) client.disconnect();
+      });
+    }
   }
 }
 
-/** Creates the confluent driver. @internal */
+/**
+ * Creates the confluent driver for the shared Kafka layer.
+ *
+ * @param config Connection settings (brokers, client id, logger, timeouts).
+ * @returns A driver that produces with librdkafka's murmur2 partitioner and consumes with the
+ *   KafkaJS-style consumer of `@confluentinc/kafka-javascript` (see {@link KafkaDriver}).
+ * @internal
+ */
 export function createConfluentDriver(config: DriverConfig): KafkaDriver {
   return new ConfluentDriver(config);
 }

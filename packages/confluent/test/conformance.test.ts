@@ -1,7 +1,4 @@
-import { defineKafkaSuite } from "@faststream/conformance";
+import { defineKafkaSuite, networkSuite } from "@faststream/conformance";
 import { KafkaBroker } from "@faststream/confluent";
 
-defineKafkaSuite({
-  name: "confluent",
-  makeBroker: (servers, options) => new KafkaBroker(servers, options),
-});
+defineKafkaSuite(networkSuite("confluent", (servers, options) => new KafkaBroker(servers, options)));

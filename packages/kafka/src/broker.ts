@@ -1,36 +1,36 @@
 import {
-  type AnySchema,
   type BrokerLifecycle,
-  type Codec,
-  type CodecName,
-  type CodecOutput,
   ConnectionError,
+  type ContextRegistry,
   childLogger,
   consoleLogger,
-  type InferOutput,
   isFastStreamError,
   type Logger,
   PublishError,
-  resolveCodec,
   StateError,
 } from "@faststream/core";
+import type { SubscriberDecl } from "./declaration.js";
 import type { DriverFactory, KafkaDriver, OutgoingRecord, RecordMetadata } from "./driver.js";
 import {
   checkPublishOptions,
   checkTopic,
   type KafkaBrokerOptions,
   type KafkaPublishOptions,
-  type KafkaPublisherOptions,
-  type KafkaSubscriberOptions,
   type ResolvedBrokerOptions,
   resolveBrokerOptions,
-  resolveSubscriberOptions,
 } from "./options.js";
-import { buildRecord, createPublisher, type KafkaPublisher, type RecordSink } from "./publisher.js";
-import { createSubscriberFacade, type KafkaSubscriber, type SubscriberHost, SubscriberRuntime } from "./subscriber.js";
+import { buildRecord, sendWithHooks } from "./publisher.js";
+import { KafkaRegistry, type RegistryHost } from "./registry.js";
+import { type KafkaMiddleware, Scope } from "./scope.js";
+import { type BrokerHost, SubscriberRuntime } from "./subscriber.js";
 
-/** The body type a subscriber's handlers receive: the schema's output, else the codec's. */
-export type BodyOf<S, C> = S extends AnySchema ? InferOutput<S> : CodecOutput<C>;
+/** One message of {@link KafkaBrokerBase.publishBatch}. */
+export interface BatchItem extends KafkaPublishOptions {
+  readonly body: unknown;
+}
+
+/** Outcome of one message of a batch publish. */
+export type BatchResult = { readonly ok: true; readonly metadata: RecordMetadata } | { readonly ok: false; readonly error: Error };
 
 type State = "idle" | "connecting" | "connected" | "starting" | "running" | "stopping";
 
@@ -38,44 +38,58 @@ type State = "idle" | "connecting" | "connected" | "starting" | "running" | "sto
  * The Kafka broker, written once over a {@link KafkaDriver}. Adapters export it as `KafkaBroker`
  * bound to their client library, so swapping backends is one import.
  */
-export class KafkaBrokerBase implements BrokerLifecycle, RecordSink {
+export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, RegistryHost, BrokerHost {
   /** Broker logger (console by default). */
   readonly logger: Logger;
   /** Normalised options. */
   readonly config: ResolvedBrokerOptions;
-  readonly #driver: KafkaDriver;
-  readonly #subscribers: SubscriberRuntime[] = [];
-  readonly #publishers: KafkaPublisher[] = [];
-  readonly #host: SubscriberHost;
-  readonly #replyCodec = resolveCodec(undefined);
+  /** @internal */
+  readonly driver: KafkaDriver;
+  readonly #runtimes = new Map<SubscriberDecl, SubscriberRuntime>();
   #state: State = "idle";
   #connecting: Promise<void> | undefined;
 
   constructor(bootstrapServers: string | readonly string[], options: KafkaBrokerOptions, driverFactory: DriverFactory) {
-    this.config = resolveBrokerOptions(bootstrapServers, options);
-    const base = this.config.logger ?? consoleLogger({ level: this.config.logLevel });
-    this.logger = childLogger(base, {});
-    this.#driver = driverFactory({
-      brokers: this.config.brokers,
-      clientId: this.config.clientId,
+    const config = resolveBrokerOptions(bootstrapServers, options);
+    const scopeOptions: Record<string, unknown> = {};
+    for (const k of ["middlewares", "codec", "decoder", "ackPolicy"] as const) if (options[k] !== undefined) scopeOptions[k] = options[k];
+    super(new Scope(scopeOptions));
+    this.config = config;
+    this.logger = childLogger(config.logger ?? consoleLogger({ level: config.logLevel }), {});
+    this.driver = driverFactory({
+      brokers: config.brokers,
+      clientId: config.clientId,
       logger: this.logger,
-      connectTimeoutMs: this.config.connectTimeoutMs,
-      requestTimeoutMs: this.config.requestTimeoutMs,
+      connectTimeoutMs: config.connectTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
     });
-    this.#host = {
-      logger: this.logger,
-      clientId: this.config.clientId,
-      startTimeoutMs: this.config.startTimeoutMs,
-      gracefulTimeoutMs: this.config.gracefulTimeoutMs,
-      publisher: (topic, opts) => this.publisher(topic, opts),
-      publishReply: (body, topic, correlationId) =>
-        this.send(buildRecord(topic, body, { correlationId }, undefined, this.#replyCodec)),
-    };
   }
 
-  /** Name of the client library behind this broker (`kafkajs`, `confluent`). */
+  protected override host(): RegistryHost {
+    return this;
+  }
+
+  /** @internal */
+  get clientId(): string {
+    return this.config.clientId;
+  }
+  /** @internal */
+  get startTimeoutMs(): number {
+    return this.config.startTimeoutMs;
+  }
+  /** @internal */
+  get gracefulTimeoutMs(): number {
+    return this.config.gracefulTimeoutMs;
+  }
+
+  /** Name of the client library behind this broker (`kafkajs`, `confluent`, `memory`). */
   get driverName(): string {
-    return this.#driver.capabilities.name;
+    return this.driver.capabilities.name;
+  }
+
+  /** App-scoped values handlers reach as `message.context`. */
+  get context(): ContextRegistry {
+    return this.scope.context;
   }
 
   /** True once `start()` completed and until `stop()` begins. */
@@ -83,39 +97,41 @@ export class KafkaBrokerBase implements BrokerLifecycle, RecordSink {
     return this.#state === "running";
   }
 
-  /**
-   * Declares a subscriber. The handler's body type is inferred from `options.schema` (any
-   * Standard Schema) or, without one, from `options.codec`.
-   *
-   * @example
-   * broker.subscriber("in-topic", { schema: User }).handle(({ user, user_id }) => `${user_id} ${user}`);
-   */
-  subscriber<S extends AnySchema | undefined = undefined, C extends CodecName | Codec<unknown> = "auto">(
-    topics: string | readonly string[],
-    options: KafkaSubscriberOptions<S, C> = {},
-  ): KafkaSubscriber<BodyOf<S, C>> {
-    const runtime = new SubscriberRuntime(this.#host, resolveSubscriberOptions(topics, options));
-    this.#subscribers.push(runtime);
-    return createSubscriberFacade<BodyOf<S, C>>(runtime, this.#host);
+  /** Subscribers whose consumer crashed (an unhealthy app). */
+  get crashedSubscribers(): { target: string; error: Error }[] {
+    return [...this.#runtimes.values()].flatMap((r) => (r.crashed ? [{ target: r.target.label, error: r.crashed }] : []));
+  }
+
+  /** @internal binds a declaration to this broker. */
+  materialize(decl: SubscriberDecl): void {
+    if (this.#runtimes.has(decl)) return;
+    this.#runtimes.set(decl, new SubscriberRuntime(decl, this));
+  }
+
+  /** @internal */
+  runtime(decl: SubscriberDecl): SubscriberRuntime | undefined {
+    return this.#runtimes.get(decl);
+  }
+
+  /** @internal starts one subscriber (connecting first). */
+  async startSubscriber(runtime: SubscriberRuntime): Promise<void> {
+    await this.connect();
+    await runtime.start();
+  }
+
+
+  /** @internal */
+  replyRecord(body: unknown, topic: string, correlationId: string): OutgoingRecord {
+    return buildRecord(topic, body, { correlationId }, undefined, this.scope.resolveCodec());
+  }
+
+  /** @internal sends through publish middlewares. */
+  sendThrough(record: OutgoingRecord, body: unknown, middlewares: readonly KafkaMiddleware[]): Promise<RecordMetadata> {
+    return sendWithHooks(middlewares, record, body, (r) => this.#send(r));
   }
 
   /**
-   * Declares a publisher for `topic` with default options. Use it on handlers (decorator or
-   * wrapper) or call `publish` on it.
-   */
-  publisher(topic: string, options: KafkaPublisherOptions = {}): KafkaPublisher {
-    const publisher = createPublisher(this, checkTopic(topic), options);
-    this.#publishers.push(publisher);
-    return publisher;
-  }
-
-  /** Declared publishers. */
-  get publishers(): readonly KafkaPublisher[] {
-    return this.#publishers;
-  }
-
-  /**
-   * Publishes one message. `null` with a key is a tombstone.
+   * Publishes one message through the broker's middlewares. `null` with a key is a tombstone.
    *
    * @example
    * await broker.publish({ user: "John", user_id: 1 }, "in-topic", { key: "john" });
@@ -123,30 +139,75 @@ export class KafkaBrokerBase implements BrokerLifecycle, RecordSink {
   async publish(body: unknown, topic: string, options?: KafkaPublishOptions): Promise<RecordMetadata> {
     checkTopic(topic);
     if (options) checkPublishOptions(options, false);
-    const codec = resolveCodec(options?.codec);
-    return this.send(buildRecord(topic, body, options, undefined, codec));
+    const record = buildRecord(topic, body, options, undefined, this.#codecFor(options));
+    return this.sendThrough(record, body, this.scope.chain());
   }
 
-  /** Sends a built record (after connecting). @internal */
-  async send(record: OutgoingRecord): Promise<RecordMetadata> {
+  /**
+   * Publishes many messages to `topic` in one request. Never rejects for a single message:
+   * each gets its own result (an encoding error fails only that message).
+   */
+  async publishBatch(items: readonly BatchItem[], topic: string): Promise<BatchResult[]> {
+    checkTopic(topic);
+    const results: (BatchResult | undefined)[] = new Array(items.length);
+    const records: OutgoingRecord[] = [];
+    const index: number[] = [];
+    items.forEach((item, i) => {
+      try {
+        const { body, ...options } = item;
+        checkPublishOptions(options, false);
+        records.push(buildRecord(topic, body, options, undefined, this.#codecFor(options)));
+        index.push(i);
+      } catch (err) {
+        results[i] = { ok: false, error: err as Error };
+      }
+    });
+    if (records.length > 0) {
+      try {
+        const metas = await this.#sendMany(records);
+        metas.forEach((metadata, j) => {
+          results[index[j]!] = { ok: true, metadata };
+        });
+      } catch (err) {
+        for (const i of index) results[i] = { ok: false, error: err as Error };
+      }
+    }
+    return results as BatchResult[];
+  }
+
+  #codecFor(options: KafkaPublishOptions | undefined) {
+    return options?.codec !== undefined ? new Scope({ codec: options.codec }).resolveCodec() : this.scope.resolveCodec();
+  }
+
+  async #send(record: OutgoingRecord): Promise<RecordMetadata> {
+    const [meta] = await this.#sendMany([record]);
+    return meta ?? { topic: record.topic, partition: record.partition ?? -1, offset: undefined };
+  }
+
+  async #sendMany(records: OutgoingRecord[]): Promise<RecordMetadata[]> {
     if (this.#state === "idle") {
       throw new StateError("the broker is not connected: call broker.start() (or app.start()) before publishing");
     }
     if (this.#connecting) await this.#connecting;
     try {
-      const [meta] = await this.#driver.send([record]);
-      return meta ?? { topic: record.topic, partition: record.partition ?? -1, offset: undefined };
+      return await this.driver.send(records);
     } catch (err) {
       if (isFastStreamError(err)) throw err;
-      throw new PublishError(record.topic, err instanceof Error ? err.message : String(err), { cause: err });
+      const topics = [...new Set(records.map((r) => r.topic))].join(", ");
+      throw new PublishError(topics, err instanceof Error ? err.message : String(err), { cause: err });
     }
+  }
+
+  /** True if the cluster answers a metadata request within `timeoutMs` (default 5 s). */
+  ping(timeoutMs = 5_000): Promise<boolean> {
+    return this.driver.ping(timeoutMs);
   }
 
   /** Connects the producer (subscribers start with `start()`). Idempotent. */
   connect(): Promise<void> {
     if (this.#state !== "idle") return this.#connecting ?? Promise.resolve();
     this.#state = "connecting";
-    this.#connecting = this.#driver
+    this.#connecting = this.driver
       .connect()
       .then(() => {
         this.#state = "connected";
@@ -159,9 +220,7 @@ export class KafkaBrokerBase implements BrokerLifecycle, RecordSink {
           ? err
           : new ConnectionError(
               `cannot connect to Kafka at ${this.config.brokers.join(",")}: ${(err as Error)?.message ?? String(err)}`,
-              {
-                cause: err,
-              },
+              { cause: err },
             );
       });
     return this.#connecting;
@@ -173,7 +232,7 @@ export class KafkaBrokerBase implements BrokerLifecycle, RecordSink {
     await this.connect();
     this.#state = "starting";
     try {
-      await Promise.all(this.#subscribers.map((s) => s.start(this.#driver)));
+      await Promise.all([...this.#runtimes.values()].map((r) => r.start()));
     } catch (err) {
       await this.stop();
       throw err;
@@ -182,7 +241,7 @@ export class KafkaBrokerBase implements BrokerLifecycle, RecordSink {
     if ((this.#state as State) !== "starting") return;
     this.#state = "running";
     this.logger.info(
-      { driver: this.driverName, subscribers: this.#subscribers.length },
+      { driver: this.driverName, subscribers: this.#runtimes.size },
       `broker started on ${this.config.brokers.join(",")}`,
     );
   }
@@ -197,8 +256,8 @@ export class KafkaBrokerBase implements BrokerLifecycle, RecordSink {
     if (this.#connecting) await this.#connecting.catch(() => undefined);
     this.#state = "stopping";
     try {
-      await Promise.all(this.#subscribers.map((s) => s.stop()));
-      await this.#driver.disconnect();
+      await Promise.all([...this.#runtimes.values()].map((r) => r.stop()));
+      await this.driver.disconnect();
     } finally {
       this.#state = "idle";
     }

@@ -1,8 +1,15 @@
 export * from "./broker.js";
+export type { HandlerOptions, KafkaHandler } from "./declaration.js";
 export type * from "./driver.js";
+export type { HandlerDecorator, KafkaSubscriber } from "./facade.js";
 export * from "./headers.js";
 export * from "./message.js";
 export * from "./murmur2.js";
 export * from "./options.js";
 export type { KafkaPublisher } from "./publisher.js";
-export type { KafkaHandler, KafkaSubscriber } from "./subscriber.js";
+export { type BodyOf, type IncludeOptions, KafkaRegistry } from "./registry.js";
+export * from "./response.js";
+export * from "./router.js";
+export type { Decoder, KafkaMiddleware, ScopeOptions } from "./scope.js";
+export * from "./subscriber-options.js";
+export type { ParamNames, PathParams, SubscriberTarget } from "./target.js";

@@ -1,7 +1,7 @@
-import type { LogFields, Logger } from "@faststream/core";
+import { ContextRegistry, type LogFields, type Logger, type Settlement } from "@faststream/core";
 import { describe, expect, it } from "vitest";
-import type { RawBatch, RawRecord } from "./driver.js";
-import { KafkaMessage } from "./message.js";
+import type { RawRecord } from "./driver.js";
+import { KafkaMessage, type MessageOrigin } from "./message.js";
 
 type Line = { level: string; fields: LogFields; message: string };
 
@@ -32,9 +32,27 @@ function makeRecord(overrides: Partial<RawRecord> = {}): RawRecord {
   };
 }
 
+type Settled = { message: KafkaMessage<unknown>; settlement: Settlement };
+
+function makeOrigin(logger: Logger = captureLogger(), overrides: Partial<MessageOrigin> = {}): MessageOrigin & { settled: Settled[] } {
+  const settled: Settled[] = [];
+  return {
+    topic: "orders",
+    partition: 3,
+    groupId: "billing",
+    logger,
+    context: new ContextRegistry(),
+    params: {},
+    settle: (message, settlement) => {
+      settled.push({ message, settlement });
+    },
+    settled,
+    ...overrides,
+  };
+}
+
 function makeMessage(record: RawRecord = makeRecord(), logger: Logger = captureLogger()): KafkaMessage {
-  const batch: RawBatch = { topic: "orders", partition: 3, messages: [record] };
-  return new KafkaMessage(batch, record, "billing", logger);
+  return new KafkaMessage(makeOrigin(logger), record);
 }
 
 describe("KafkaMessage", () => {
@@ -102,7 +120,7 @@ describe("KafkaMessage", () => {
     expect(msg.timestamp.toISOString()).toBe("2023-11-14T22:13:20.123Z");
   });
 
-  it("has a logger carrying topic, partition, offset and group", () => {
+  it("has a logger carrying topic, partition, offset, group and message id", () => {
     const base = captureLogger();
     const msg = makeMessage(makeRecord(), base);
     msg.logger.info({ step: "x" }, "handled");
@@ -110,12 +128,25 @@ describe("KafkaMessage", () => {
     expect(base.lines).toEqual([
       {
         level: "info",
-        fields: { topic: "orders", partition: 3, offset: 9007199254740, group: "billing", step: "x" },
+        fields: {
+          topic: "orders",
+          partition: 3,
+          offset: 9007199254740,
+          group: "billing",
+          messageId: "orders-3-9007199254740",
+          step: "x",
+        },
         message: "handled",
       },
       {
         level: "error",
-        fields: { topic: "orders", partition: 3, offset: 9007199254740, group: "override" },
+        fields: {
+          topic: "orders",
+          partition: 3,
+          offset: 9007199254740,
+          group: "override",
+          messageId: "orders-3-9007199254740",
+        },
         message: "failed",
       },
     ]);
@@ -134,7 +165,9 @@ describe("KafkaMessage", () => {
     };
     const msg = makeMessage(makeRecord(), base);
     msg.logger.warn({}, "via child");
-    expect(bindings).toEqual([{ topic: "orders", partition: 3, offset: 9007199254740, group: "billing" }]);
+    expect(bindings).toEqual([
+      { topic: "orders", partition: 3, offset: 9007199254740, group: "billing", messageId: "orders-3-9007199254740" },
+    ]);
     expect(inner.lines).toEqual([{ level: "warn", fields: {}, message: "via child" }]);
   });
 
@@ -142,5 +175,53 @@ describe("KafkaMessage", () => {
     const msg = makeMessage() as KafkaMessage<{ a: number }>;
     msg.body = { a: 1 };
     expect(msg.body.a).toBe(1);
+  });
+
+  it("exposes params, context and empty deps from its origin", () => {
+    const context = new ContextRegistry().set("db", "conn");
+    const origin = makeOrigin(captureLogger(), { params: { tenant: "acme" }, context });
+    const msg = new KafkaMessage<unknown, { tenant: string }, { user: string }>(origin, makeRecord());
+    expect(msg.params).toEqual({ tenant: "acme" });
+    expect(msg.params.tenant).toBe("acme");
+    expect(msg.context).toBe(context);
+    expect(msg.context.get("db")).toBe("conn");
+    expect(msg.deps).toEqual({});
+    msg.deps = { user: "u1" };
+    expect(msg.deps.user).toBe("u1");
+  });
+
+  it("starts unsettled", () => {
+    const origin = makeOrigin();
+    const msg = new KafkaMessage(origin, makeRecord());
+    expect(msg.settlement).toBeUndefined();
+    expect(origin.settled).toEqual([]);
+  });
+
+  for (const first of ["ack", "nack", "reject"] as const) {
+    it(`settles once with ${first}; the first call wins`, () => {
+      const origin = makeOrigin();
+      const msg = new KafkaMessage(origin, makeRecord());
+      expect(msg[first]()).toBe(true);
+      expect(msg.settlement).toBe(first);
+      expect(origin.settled).toHaveLength(1);
+      expect(origin.settled[0]!.message).toBe(msg);
+      expect(origin.settled[0]!.settlement).toBe(first);
+      expect(msg.ack()).toBe(false);
+      expect(msg.nack()).toBe(false);
+      expect(msg.reject()).toBe(false);
+      expect(msg.settlement).toBe(first);
+      expect(origin.settled).toHaveLength(1);
+    });
+  }
+
+  it("marks the message settled before calling origin.settle", () => {
+    let seen: Settlement | undefined;
+    const origin = makeOrigin(captureLogger(), {
+      settle: (message) => {
+        seen = message.settlement;
+      },
+    });
+    new KafkaMessage(origin, makeRecord()).nack();
+    expect(seen).toBe("nack");
   });
 });

@@ -1,14 +1,29 @@
-import { childLogger, type Logger } from "@faststream/core";
-import type { RawBatch, RawRecord } from "./driver.js";
+import { type ContextRegistry, childLogger, type Logger, type Settlement } from "@faststream/core";
+import type { RawRecord } from "./driver.js";
 import { decodeHeaders, HeaderName, headerText, type KafkaHeaders } from "./headers.js";
 
+/** Where a message sits and what it needs from its subscriber. @internal */
+export interface MessageOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly groupId: string;
+  readonly logger: Logger;
+  readonly context: ContextRegistry;
+  readonly params: Record<string, string | undefined>;
+  /** Called once, with the first settlement. */
+  readonly settle: (message: KafkaMessage<unknown>, settlement: Settlement) => void;
+}
+
 /**
- * A received Kafka message, handed to handlers next to the decoded body.
+ * A received Kafka message, handed to handlers next to the decoded body. `P` types the path
+ * parameters of a `{name}` topic template, `D` the subscriber's per-message dependencies.
  * Header decoding and the per-message logger are computed on first access.
  */
-export class KafkaMessage<T = unknown> {
+export class KafkaMessage<T = unknown, P = {}, D = {}> {
   /** The decoded (and validated) body. */
   body: T;
+  /** Values of the subscriber's `dependencies`, computed for this message. */
+  deps: D;
   /** Topic the message was read from. */
   readonly topic: string;
   /** Partition the message was read from. */
@@ -18,19 +33,31 @@ export class KafkaMessage<T = unknown> {
   /** Consumer group that received it (an ephemeral one when the subscriber has no `groupId`). */
   readonly groupId: string;
   readonly #record: RawRecord;
-  readonly #baseLogger: Logger;
+  readonly #origin: MessageOrigin;
   #headers: KafkaHeaders | undefined;
   #logger: Logger | undefined;
+  #settled: Settlement | undefined;
 
   /** @internal built by the subscriber. */
-  constructor(batch: RawBatch, record: RawRecord, groupId: string, logger: Logger) {
-    this.topic = batch.topic;
-    this.partition = batch.partition;
+  constructor(origin: MessageOrigin, record: RawRecord) {
+    this.topic = origin.topic;
+    this.partition = origin.partition;
     this.offset = Number(record.offset);
-    this.groupId = groupId;
+    this.groupId = origin.groupId;
     this.#record = record;
-    this.#baseLogger = logger;
+    this.#origin = origin;
     this.body = undefined as T;
+    this.deps = {} as D;
+  }
+
+  /** Path parameters of a `{name}` topic template (or named groups of a RegExp). */
+  get params(): P {
+    return this.#origin.params as P;
+  }
+
+  /** App-scoped values registered with `broker.context.set(...)`. */
+  get context(): ContextRegistry {
+    return this.#origin.context;
   }
 
   /** The body exactly as received (`null` for a tombstone). */
@@ -79,14 +106,42 @@ export class KafkaMessage<T = unknown> {
     return headerText(this.#record.headers, HeaderName.contentType);
   }
 
-  /** A logger whose lines name this message's topic, partition, offset and group. */
+  /** A logger whose lines name this message's topic, partition, offset, group and id. */
   get logger(): Logger {
-    this.#logger ??= childLogger(this.#baseLogger, {
+    this.#logger ??= childLogger(this.#origin.logger, {
       topic: this.topic,
       partition: this.partition,
       offset: this.offset,
       group: this.groupId,
+      messageId: this.messageId,
     });
     return this.#logger;
+  }
+
+  /** How the message was settled so far (`undefined`: not yet). */
+  get settlement(): Settlement | undefined {
+    return this.#settled;
+  }
+
+  /** Acknowledges: its offset may be committed. Returns false if it was already settled. */
+  ack(): boolean {
+    return this.#settle("ack");
+  }
+
+  /** Negatively acknowledges: the message is fetched again. Returns false if already settled. */
+  nack(): boolean {
+    return this.#settle("nack");
+  }
+
+  /** Rejects: the message is not fetched again. Returns false if already settled. */
+  reject(): boolean {
+    return this.#settle("reject");
+  }
+
+  #settle(settlement: Settlement): boolean {
+    if (this.#settled !== undefined) return false;
+    this.#settled = settlement;
+    this.#origin.settle(this as KafkaMessage<unknown>, settlement);
+    return true;
   }
 }

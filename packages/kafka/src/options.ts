@@ -1,15 +1,5 @@
-import {
-  type AnySchema,
-  type Codec,
-  type CodecName,
-  isLogLevel,
-  isStandardSchema,
-  type Logger,
-  type LogLevel,
-  resolveCodec,
-  SetupError,
-} from "@faststream/core";
-import type { ConsumerSpec } from "./driver.js";
+import type { ScopeOptions } from "./scope.js";
+import { type Codec, type CodecName, isLogLevel, type Logger, type LogLevel, resolveCodec, SetupError } from "@faststream/core";
 import type { HeadersInit } from "./headers.js";
 
 /** Options of `new KafkaBroker(bootstrapServers, options)`. */
@@ -28,37 +18,14 @@ export interface KafkaBrokerOptions {
   readonly requestTimeoutMs?: number;
   /** How long `start()` waits for each subscriber to join its group. Default 60 000 ms. */
   readonly startTimeoutMs?: number;
-}
-
-/** Where a new consumer group starts reading. */
-export type AutoOffsetReset = "earliest" | "latest";
-
-/** Options of `broker.subscriber(topics, options)`. */
-export interface KafkaSubscriberOptions<S extends AnySchema | undefined, C extends CodecName | Codec<unknown>> {
-  /** A Standard Schema (zod, valibot, arktype...) the decoded body must satisfy; the handler's body type is inferred from it. */
-  readonly schema?: S;
-  /** How bodies are decoded: `auto` (default, by content type), `json`, `string`, `bytes` or a custom codec. */
-  readonly codec?: C;
-  /**
-   * Consumer group. Members of one group share the topic's partitions; offsets are committed
-   * after handling. Without it the subscriber gets every message through an ephemeral group of
-   * its own (no committed progress survives a restart).
-   */
-  readonly groupId?: string;
-  /** Where a group with no committed offset starts. Default `latest` (Kafka's default). */
-  readonly autoOffsetReset?: AutoOffsetReset;
-  /** Group session timeout. Default 45 000 ms. */
-  readonly sessionTimeoutMs?: number;
-  /** Heartbeat interval, at most a third of the session timeout. Default 3 000 ms. */
-  readonly heartbeatIntervalMs?: number;
-  /** How long the group waits for members to rejoin during a rebalance. Default 60 000 ms. */
-  readonly rebalanceTimeoutMs?: number;
-  /** Longest a fetch waits for data. Default 500 ms. */
-  readonly maxWaitMs?: number;
-  /** Most records handed over per fetched batch. Default 1 000. */
-  readonly maxBatchSize?: number;
-  /** Human description (shown in generated docs). */
-  readonly description?: string;
+  /** Broker-wide middlewares (outermost). More can be added with `broker.use()`. */
+  readonly middlewares?: ScopeOptions["middlewares"];
+  /** Default body codec. */
+  readonly codec?: ScopeOptions["codec"];
+  /** Default custom decoding step. */
+  readonly decoder?: ScopeOptions["decoder"];
+  /** Default acknowledgement policy (`reject_on_error` when unset). */
+  readonly ackPolicy?: ScopeOptions["ackPolicy"];
 }
 
 /** Options of one publish. */
@@ -93,23 +60,15 @@ const BROKER_KEYS = new Set([
   "connectTimeoutMs",
   "requestTimeoutMs",
   "startTimeoutMs",
-]);
-const SUBSCRIBER_KEYS = new Set([
-  "schema",
+  "middlewares",
   "codec",
-  "groupId",
-  "autoOffsetReset",
-  "sessionTimeoutMs",
-  "heartbeatIntervalMs",
-  "rebalanceTimeoutMs",
-  "maxWaitMs",
-  "maxBatchSize",
-  "description",
+  "decoder",
+  "ackPolicy",
 ]);
 const PUBLISH_KEYS = new Set(["key", "partition", "headers", "correlationId", "replyTo", "timestamp", "codec"]);
 const PUBLISHER_KEYS = new Set([...PUBLISH_KEYS, "description"]);
 
-function rejectUnknown(options: object, allowed: ReadonlySet<string>, where: string): void {
+export function rejectUnknown(options: object, allowed: ReadonlySet<string>, where: string): void {
   for (const key of Object.keys(options)) {
     if (!allowed.has(key)) {
       throw new SetupError(key, `unknown ${where} option; expected one of ${[...allowed].join(", ")}`);
@@ -169,80 +128,6 @@ export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptio
     connectTimeoutMs: positiveInt(options.connectTimeoutMs, "connectTimeoutMs", 10_000),
     requestTimeoutMs: positiveInt(options.requestTimeoutMs, "requestTimeoutMs", 30_000),
     startTimeoutMs: positiveInt(options.startTimeoutMs, "startTimeoutMs", 60_000),
-  };
-}
-
-/** Normalised subscriber settings. */
-export interface ResolvedSubscriberOptions {
-  readonly topics: readonly string[];
-  readonly groupId: string | undefined;
-  readonly schema: AnySchema | undefined;
-  readonly codec: Codec<unknown>;
-  readonly consumer: Omit<ConsumerSpec, "groupId" | "topics">;
-  readonly description: string | undefined;
-}
-
-/** Validates and normalises subscriber options at declaration time. */
-export function resolveSubscriberOptions(
-  topics: unknown,
-  options: KafkaSubscriberOptions<AnySchema | undefined, CodecName | Codec<unknown>>,
-): ResolvedSubscriberOptions {
-  const list = typeof topics === "string" ? [topics] : topics;
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new SetupError("topics", "a subscriber needs at least one topic");
-  }
-  for (const t of list) {
-    if (typeof t !== "string" || !/^[a-zA-Z0-9._-]{1,249}$/.test(t)) {
-      throw new SetupError("topics", `${JSON.stringify(t)} is not a valid Kafka topic name`);
-    }
-  }
-  rejectUnknown(options, SUBSCRIBER_KEYS, "subscriber");
-  if (options.schema !== undefined && !isStandardSchema(options.schema)) {
-    throw new SetupError("schema", "expected a Standard Schema (zod, valibot, arktype, ...)");
-  }
-  if (options.groupId !== undefined && (typeof options.groupId !== "string" || !options.groupId)) {
-    throw new SetupError("groupId", "expected a non-empty string");
-  }
-  const reset = options.autoOffsetReset ?? "latest";
-  if (reset !== "earliest" && reset !== "latest") {
-    throw new SetupError("autoOffsetReset", `expected "earliest" or "latest", got ${JSON.stringify(reset)}`);
-  }
-  const sessionTimeoutMs = positiveInt(options.sessionTimeoutMs, "sessionTimeoutMs", 45_000);
-  const heartbeatIntervalMs = positiveInt(
-    options.heartbeatIntervalMs,
-    "heartbeatIntervalMs",
-    Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
-  );
-  if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
-    throw new SetupError("heartbeatIntervalMs", `must be at most a third of sessionTimeoutMs (${sessionTimeoutMs})`);
-  }
-  const rebalanceTimeoutMs = positiveInt(
-    options.rebalanceTimeoutMs,
-    "rebalanceTimeoutMs",
-    Math.max(60_000, sessionTimeoutMs),
-  );
-  if (rebalanceTimeoutMs < sessionTimeoutMs) {
-    throw new SetupError("rebalanceTimeoutMs", `must be at least sessionTimeoutMs (${sessionTimeoutMs})`);
-  }
-  const maxWaitMs = positiveInt(options.maxWaitMs, "maxWaitMs", Math.min(500, sessionTimeoutMs - 1));
-  if (maxWaitMs >= sessionTimeoutMs) {
-    throw new SetupError("maxWaitMs", `must be below sessionTimeoutMs (${sessionTimeoutMs})`);
-  }
-  return {
-    topics: [...new Set(list as string[])],
-    groupId: options.groupId,
-    schema: options.schema,
-    codec: resolveCodec(options.codec),
-    consumer: {
-      fromBeginning: reset === "earliest",
-      sessionTimeoutMs,
-      heartbeatIntervalMs,
-      rebalanceTimeoutMs,
-      maxWaitMs,
-      maxBatchSize: positiveInt(options.maxBatchSize, "maxBatchSize", 1_000),
-      partitionsConcurrently: 1,
-    },
-    description: options.description,
   };
 }
 

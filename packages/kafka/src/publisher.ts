@@ -1,21 +1,23 @@
 import { randomUUID } from "node:crypto";
-import { type Codec, resolveCodec } from "@faststream/core";
+import { type Codec, resolveCodec, StateError, wrapPublish } from "@faststream/core";
 import type { OutgoingRecord, RecordMetadata } from "./driver.js";
 import { encodeHeaders, HeaderName } from "./headers.js";
 import { checkPublishOptions, type KafkaPublishOptions, type KafkaPublisherOptions } from "./options.js";
+import type { KafkaMiddleware, Scope } from "./scope.js";
 
-/** Sends records; implemented by the broker. @internal */
+/** Sends records for publishers; implemented by the broker. @internal */
 export interface RecordSink {
-  send(record: OutgoingRecord): Promise<RecordMetadata>;
+  /** Sends one record through `middlewares`' publish hooks. */
+  sendThrough(record: OutgoingRecord, body: unknown, middlewares: readonly KafkaMiddleware[]): Promise<RecordMetadata>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a decorated function may take any arguments
 type AnyFunction = (...args: any[]) => unknown;
 
 /**
- * A publisher: a topic plus default options. Call `publish(body)` directly, or use it on a
+ * A publisher: a topic plus default options. Call `publish(body)` directly, or put it on a
  * handler (as a TC39 method decorator or by wrapping a function) so the handler's return value
- * is published through it.
+ * is published through it. One publisher may serve many handlers.
  *
  * @example
  * const out = broker.publisher("out-topic");
@@ -24,12 +26,14 @@ type AnyFunction = (...args: any[]) => unknown;
 export interface KafkaPublisher {
   /** Attaches this publisher to a handler (method decorator or function wrapper); returns it unchanged. */
   <F extends AnyFunction>(handler: F, context?: ClassMethodDecoratorContext): F;
-  /** Destination topic. */
+  /** Destination topic (with router prefixes once included). */
   readonly topic: string;
   /** Default options of every publish. */
   readonly options: KafkaPublisherOptions;
   /** Publishes `body` with this publisher's defaults, overridden by `options`. */
   publish(body: unknown, options?: KafkaPublishOptions): Promise<RecordMetadata>;
+  /** Builds the record a publish would send (no I/O). @internal */
+  prepare(body: unknown, options?: KafkaPublishOptions): OutgoingRecord;
 }
 
 const handlerPublishers = new WeakMap<object, KafkaPublisher[]>();
@@ -71,10 +75,16 @@ export function buildRecord(
   return record;
 }
 
-/** Creates a publisher bound to a record sink. @internal */
-export function createPublisher(sink: RecordSink, topic: string, options: KafkaPublisherOptions = {}): KafkaPublisher {
+/** Where a publisher lives: its scope (prefix, middlewares, codec) and, once bound, its sink. @internal */
+export interface PublisherBinding {
+  readonly scope: Scope;
+  sink(): RecordSink | undefined;
+}
+
+/** Creates a publisher. @internal */
+export function createPublisher(binding: PublisherBinding, topic: string, options: KafkaPublisherOptions = {}): KafkaPublisher {
   checkPublishOptions(options, true);
-  const defaultCodec = resolveCodec(options.codec);
+  const ownCodec = options.codec === undefined ? undefined : resolveCodec(options.codec);
   const attach = <F extends AnyFunction>(handler: F, context?: ClassMethodDecoratorContext): F => {
     if (context !== undefined && context.kind !== "method") {
       throw new TypeError(`a publisher decorates methods, not ${String(context.kind)}s`);
@@ -84,14 +94,34 @@ export function createPublisher(sink: RecordSink, topic: string, options: KafkaP
     else handlerPublishers.set(handler, [publisher]);
     return handler;
   };
-  const publisher = Object.assign(attach, {
+  const prepare = (body: unknown, publishOptions?: KafkaPublishOptions): OutgoingRecord => {
+    if (publishOptions) checkPublishOptions(publishOptions, false);
+    const codec = publishOptions?.codec
+      ? resolveCodec(publishOptions.codec)
+      : (ownCodec ?? binding.scope.resolveCodec());
+    return buildRecord(binding.scope.fullPrefix() + topic, body, publishOptions, options, codec);
+  };
+  const publisher: KafkaPublisher = Object.assign(attach, {
     topic,
     options,
+    prepare,
     async publish(body: unknown, publishOptions?: KafkaPublishOptions): Promise<RecordMetadata> {
-      if (publishOptions) checkPublishOptions(publishOptions, false);
-      const codec = publishOptions?.codec ? resolveCodec(publishOptions.codec) : defaultCodec;
-      return sink.send(buildRecord(topic, body, publishOptions, options, codec));
+      const sink = binding.sink();
+      if (!sink) throw new StateError(`publisher for "${topic}" belongs to a router that is not included in a broker`);
+      return sink.sendThrough(prepare(body, publishOptions), body, binding.scope.chain());
     },
-  }) as KafkaPublisher;
+  });
+  Object.defineProperty(publisher, "topic", { get: () => binding.scope.fullPrefix() + topic, enumerable: true });
   return publisher;
+}
+
+/** Publishes through the middlewares' publish hooks. @internal */
+export function sendWithHooks(
+  middlewares: readonly KafkaMiddleware[],
+  record: OutgoingRecord,
+  body: unknown,
+  send: (record: OutgoingRecord) => Promise<RecordMetadata>,
+): Promise<RecordMetadata> {
+  if (middlewares.length === 0) return send(record);
+  return wrapPublish(middlewares, { topic: record.topic, body, headers: record.headers }, () => send(record)) as Promise<RecordMetadata>;
 }

@@ -1,122 +1,133 @@
-import {
-  type AnySchema,
-  type Codec,
-  DecodeError,
-  isFastStreamError,
-  type Logger,
-  MessageError,
-  SetupError,
-  StateError,
-  ValidationError,
-  validate,
-} from "@faststream/core";
+import { type AckPolicy, type Logger, type Settlement, StateError } from "@faststream/core";
+import type { SubscriberDecl } from "./declaration.js";
 import type {
   BatchControl,
   ConsumerCallbacks,
   DriverConsumer,
   KafkaDriver,
+  OutgoingRecord,
   RawBatch,
   RawRecord,
   TopicPartition,
 } from "./driver.js";
-import { KafkaMessage } from "./message.js";
-import type { KafkaPublisherOptions, ResolvedSubscriberOptions } from "./options.js";
-import { type KafkaPublisher, publishersOf } from "./publisher.js";
+import { KafkaMessage, type MessageOrigin } from "./message.js";
+import { PartitionOffsets } from "./offsets.js";
+import { type PipelineConfig, type PreparedHandler, processBatch, processMessage } from "./pipeline.js";
+import { publishersOf, type RecordSink } from "./publisher.js";
+import { Scope } from "./scope.js";
+import { Semaphore } from "./semaphore.js";
+import type { ResolvedSubscriberOptions } from "./subscriber-options.js";
+import { extractParams, type ResolvedTarget, resolveTarget } from "./target.js";
 
-/** A message handler: gets the typed body and the message; its return value is published. */
-export type KafkaHandler<T> = (body: T, message: KafkaMessage<T>) => unknown;
-
-/**
- * A subscriber: topics plus consumer settings, with one or more handlers.
- * Use it as a TC39 method decorator (`@broker.subscriber(...)`) or call `handle(fn)`.
- */
-export interface KafkaSubscriber<T> {
-  /** Registers a decorated method as this subscriber's handler. */
-  (method: (body: T, message: KafkaMessage<T>) => unknown, context: ClassMethodDecoratorContext): void;
-  /** Registers `handler`; returns the subscriber for chaining. */
-  handle(handler: KafkaHandler<T>): KafkaSubscriber<T>;
-  /** Publishes every handler result to `topic` (or through an existing publisher). */
-  publisher(target: string | KafkaPublisher, options?: KafkaPublisherOptions): KafkaSubscriber<T>;
-  /** Subscribed topics. */
-  readonly topics: readonly string[];
-  /** Consumer group (`undefined`: an ephemeral group per subscriber). */
-  readonly groupId: string | undefined;
-}
-
-/** What a subscriber needs from its broker. @internal */
-export interface SubscriberHost {
+/** What a running subscriber needs from its broker. @internal */
+export interface BrokerHost extends RecordSink {
+  readonly driver: KafkaDriver;
   readonly logger: Logger;
   readonly clientId: string;
   readonly startTimeoutMs: number;
   readonly gracefulTimeoutMs: number;
-  publisher(topic: string, options?: KafkaPublisherOptions): KafkaPublisher;
-  publishReply(body: unknown, topic: string, correlationId: string): Promise<unknown>;
+  replyRecord(body: unknown, topic: string, correlationId: string): OutgoingRecord;
 }
 
-interface HandlerEntry {
-  readonly fn: (...args: unknown[]) => unknown;
-  readonly self: { value: unknown };
-  publishers: readonly KafkaPublisher[];
+interface PartitionState {
+  readonly offsets: PartitionOffsets;
+  readonly origin: MessageOrigin;
+  /** Bumped by a nack: records of older rounds stop processing. */
+  round: number;
 }
 
-/** Subscriber state and message processing. @internal */
+const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** A subscriber bound to a broker: consumer lifecycle, scheduling, settlement, commits. @internal */
 export class SubscriberRuntime implements ConsumerCallbacks {
+  readonly decl: SubscriberDecl;
+  readonly target: ResolvedTarget;
   readonly options: ResolvedSubscriberOptions;
   readonly groupId: string;
-  readonly #host: SubscriberHost;
+  readonly #host: BrokerHost;
   readonly #logger: Logger;
-  readonly #schema: AnySchema | undefined;
-  readonly #codec: Codec<unknown>;
-  readonly #handlers: HandlerEntry[] = [];
-  readonly #publishers: KafkaPublisher[] = [];
+  readonly #partitions = new Map<string, PartitionState>();
+  readonly #semaphore: Semaphore | undefined;
+  #config: PipelineConfig | undefined;
+  #configVersion = -1;
+  #policy: AckPolicy = "reject_on_error";
   #consumer: DriverConsumer | undefined;
   #assigned: (() => void) | undefined;
   #crashed: Error | undefined;
-  #assignment = new Set<string>();
+  #stopping = false;
+  #commitScheduled = false;
 
-  constructor(host: SubscriberHost, options: ResolvedSubscriberOptions) {
+  constructor(decl: SubscriberDecl, host: BrokerHost) {
+    this.decl = decl;
     this.#host = host;
-    this.options = options;
-    this.groupId = options.groupId ?? `${host.clientId}-${crypto.randomUUID()}`;
-    this.#schema = options.schema;
-    this.#codec = options.codec;
     this.#logger = host.logger;
+    this.options = decl.resolve(host.driver.capabilities);
+    this.target = resolveTarget(decl.target, decl.scope.parent?.fullPrefix() ?? "");
+    const ephemeral = `${host.clientId}-${crypto.randomUUID()}`;
+    this.groupId = this.target.subscription.kind === "partitions" ? ephemeral : (this.options.groupId ?? ephemeral);
+    this.#semaphore = this.options.maxWorkers > 1 && this.options.ordering === "key" ? new Semaphore(this.options.maxWorkers) : undefined;
+    decl.isRunning = () => this.#consumer !== undefined;
   }
 
-  /** Partitions this member currently owns, as `topic[partition]`. */
-  get assignment(): readonly string[] {
-    return [...this.#assignment];
-  }
-
+  /** True while the consumer runs. */
   get running(): boolean {
     return this.#consumer !== undefined;
   }
 
-  addHandler(fn: (...args: unknown[]) => unknown, self: { value: unknown }): void {
-    if (typeof fn !== "function") throw new SetupError("handler", "expected a function");
-    if (this.#handlers.length > 0) {
-      throw new SetupError("handler", `subscriber on ${this.options.topics.join(", ")} already has a handler`);
-    }
-    this.#handlers.push({ fn, self, publishers: [] });
+  /** The error that stopped the consumer, if any. */
+  get crashed(): Error | undefined {
+    return this.#crashed;
   }
 
-  addPublisher(publisher: KafkaPublisher): void {
-    this.#publishers.push(publisher);
+  /** Partitions this member owns now, as `topic[partition]`. */
+  get assignment(): string[] {
+    return [...this.#partitions.values()].map((s) => `${s.origin.topic}[${s.origin.partition}]`);
+  }
+
+  #buildConfig(): PipelineConfig {
+    if (this.#config && this.#configVersion === Scope.version) return this.#config;
+    const decl = this.decl;
+    const scope = decl.scope;
+    this.#policy = scope.resolveAckPolicy();
+    const subscriberPublishers = decl.publishers;
+    const prepared: PreparedHandler[] = decl.handlers.map((h) => ({
+      call: (body: unknown, message: unknown) => h.fn.call(h.self.value, body, message),
+      filter: h.options.filter as PreparedHandler["filter"],
+      middlewares: h.options.middlewares ?? [],
+      ackPolicy: h.options.ackPolicy ?? this.#policy,
+      publishers: [...(h.options.publishers ?? []), ...publishersOf(h.fn), ...subscriberPublishers],
+    }));
+    // Handlers with a filter are tried first, in declaration order; the fallback last.
+    prepared.sort((a, b) => Number(!a.filter) - Number(!b.filter));
+    this.#config = {
+      codec: scope.resolveCodec(),
+      decoder: scope.resolveDecoder(),
+      schema: this.options.schema,
+      dependencies: this.options.dependencies,
+      middlewares: scope.chain(),
+      handlers: prepared,
+      send: (record, body, mws) => this.#host.sendThrough(record, body, mws),
+      replyRecord: (body, topic, correlationId) => this.#host.replyRecord(body, topic, correlationId),
+      label: this.target.label,
+    };
+    this.#configVersion = Scope.version;
+    return this.#config;
   }
 
   /** Connects the consumer and waits until it joined its group (or the start timeout passed). */
-  async start(driver: KafkaDriver): Promise<void> {
+  async start(): Promise<void> {
     if (this.#consumer) return;
-    if (this.#handlers.length === 0) {
-      throw new SetupError("handler", `subscriber on ${this.options.topics.join(", ")} has no handler`);
+    if (this.decl.handlers.length === 0) {
+      throw new StateError(`subscriber on ${this.target.label} has no handler`);
     }
-    for (const h of this.#handlers) h.publishers = [...publishersOf(h.fn), ...this.#publishers];
+    this.#buildConfig();
+    this.#stopping = false;
+    this.#crashed = undefined;
     const joined = new Promise<void>((resolve) => {
       this.#assigned = resolve;
     });
-    this.#crashed = undefined;
-    const consumer = driver.createConsumer(
-      { ...this.options.consumer, groupId: this.groupId, topics: this.options.topics },
+    const consumer = this.#host.driver.createConsumer(
+      { ...this.options.consumer, groupId: this.groupId, subscription: this.target.subscription },
       this,
     );
     this.#consumer = consumer;
@@ -134,20 +145,19 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     clearTimeout(timer);
     if (outcome === "timeout") {
       this.#logger.warn(
-        { group: this.groupId, topics: this.options.topics },
+        { group: this.groupId, subscriber: this.target.label },
         `subscriber has not joined its group after ${this.#host.startTimeoutMs} ms; continuing in the background`,
       );
     }
   }
 
-  /** Stops fetching, lets the message in flight finish (up to the graceful timeout), leaves the group. */
+  /** Stops fetching, lets handlers in flight finish (up to the graceful timeout), commits, leaves the group. */
   async stop(): Promise<void> {
-    // A start() still waiting for the group join stops waiting.
     this.#assigned?.();
     this.#assigned = undefined;
     const consumer = this.#consumer;
     if (!consumer) return;
-    this.#consumer = undefined;
+    this.#stopping = true;
     let timer: NodeJS.Timeout | undefined;
     const graceful = this.#host.gracefulTimeoutMs;
     const timedOut = new Promise<"timeout">((resolve) => {
@@ -157,117 +167,188 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     clearTimeout(timer);
     if (outcome === "timeout") {
       this.#logger.error(
-        { group: this.groupId, topics: this.options.topics },
+        { group: this.groupId, subscriber: this.target.label },
         `handlers still running after gracefulTimeoutMs (${graceful} ms): their messages are not committed and will be redelivered`,
       );
     }
-    this.#assignment.clear();
+    this.#partitions.clear();
+    this.#consumer = undefined;
+  }
+
+  #state(topic: string, partition: number): PartitionState {
+    const k = key(topic, partition);
+    let state = this.#partitions.get(k);
+    if (!state) {
+      const offsets = new PartitionOffsets();
+      const origin: MessageOrigin = {
+        topic,
+        partition,
+        groupId: this.groupId,
+        logger: this.#logger,
+        context: this.decl.scope.root().context,
+        params: extractParams(this.target.params, topic),
+        settle: (message, settlement) => this.#settle(state!, message.offset, settlement),
+      };
+      state = { offsets, origin, round: 0 };
+      this.#partitions.set(k, state);
+    }
+    return state;
+  }
+
+  #settle(state: PartitionState, offset: number, settlement: Settlement): void {
+    if (this.#partitions.get(key(state.origin.topic, state.origin.partition)) !== state) return; // revoked since
+    if (settlement !== "nack") {
+      state.offsets.settle(offset);
+      if (!this.#commitScheduled) {
+        this.#commitScheduled = true;
+        setImmediate(() => {
+          this.#commitScheduled = false;
+          void this.#commitAll();
+        });
+      }
+      return;
+    }
+    // Redeliver from the first unsettled message (never skip one still open before it).
+    const from = Math.min(offset, state.offsets.firstOpen() ?? offset);
+    state.offsets.rewind(from);
+    state.round++;
+    this.#consumer?.seek({ topic: state.origin.topic, partition: state.origin.partition, offset: String(from) });
+  }
+
+  async #commit(states: readonly PartitionState[]): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer) return;
+    const offsets = [];
+    for (const s of states) {
+      const o = s.offsets.committable();
+      if (o !== undefined) offsets.push({ topic: s.origin.topic, partition: s.origin.partition, offset: String(o) });
+    }
+    if (offsets.length === 0) return;
+    try {
+      await consumer.commit(offsets);
+      for (const o of offsets) this.#partitions.get(key(o.topic, o.partition))?.offsets.committed(Number(o.offset));
+    } catch (err) {
+      this.#logger.warn({ group: this.groupId, err, offsets }, "offset commit failed; messages may be redelivered");
+    }
+  }
+
+  #commitAll(): Promise<void> {
+    return this.#commit([...this.#partitions.values()]);
+  }
+
+  async onBatch(batch: RawBatch, control: BatchControl): Promise<void> {
+    const state = this.#state(batch.topic, batch.partition);
+    const config = this.#buildConfig();
+    const round = state.round;
+    const live = (): boolean => control.isRunning() && !control.isStale() && !this.#stopping && state.round === round;
+    const take = (record: RawRecord): KafkaMessage<unknown, unknown, unknown> => {
+      state.offsets.take(Number(record.offset));
+      control.resolveOffset(record.offset);
+      return new KafkaMessage(state.origin, record);
+    };
+    if (this.#policy === "ack_first") {
+      // At-most-once: the whole batch is committed before any of it is handled.
+      const messages = batch.messages.map(take);
+      for (const m of messages) m.ack();
+      await this.#commit([state]);
+      await this.#dispatch(messages, config, live, control);
+      return;
+    }
+    await this.#dispatch(batch.messages.map(take), config, live, control);
+    await this.#commit([state]);
+  }
+
+  async #dispatch(
+    messages: KafkaMessage<unknown, unknown, unknown>[],
+    config: PipelineConfig,
+    live: () => boolean,
+    control: BatchControl,
+  ): Promise<void> {
+    if (this.options.batch) {
+      for (let i = 0; i < messages.length && live(); i += this.options.maxRecords) {
+        const chunk = messages.slice(i, i + this.options.maxRecords);
+        if ((await processBatch(config, chunk, this.#policy)) === "stop") this.#stopSoon();
+        await control.heartbeat();
+      }
+    } else if (this.#semaphore) {
+      await this.#byKey(messages, config, live);
+    } else {
+      for (const m of messages) {
+        if (!live()) break;
+        if ((await processMessage(config, m, this.#policy)) === "stop") {
+          this.#stopSoon();
+          break;
+        }
+      }
+    }
+  }
+
+  /** Runs messages concurrently in lanes of equal keys (each lane in order), bounded by maxWorkers. */
+  async #byKey(messages: KafkaMessage<unknown, unknown, unknown>[], config: PipelineConfig, live: () => boolean): Promise<void> {
+    const lanes = new Map<string, KafkaMessage<unknown, unknown, unknown>[]>();
+    let unkeyed = 0;
+    for (const m of messages) {
+      const k = m.key ? m.key.toString("latin1") : `\u0000${unkeyed++}`;
+      const lane = lanes.get(k);
+      if (lane) lane.push(m);
+      else lanes.set(k, [m]);
+    }
+    const semaphore = this.#semaphore!;
+    await Promise.all(
+      [...lanes.values()].map(async (lane) => {
+        for (const m of lane) {
+          const wait = semaphore.acquire();
+          if (wait) await wait;
+          try {
+            if (!live()) return;
+            if ((await processMessage(config, m, this.#policy)) === "stop") this.#stopSoon();
+          } finally {
+            semaphore.release();
+          }
+        }
+      }),
+    );
+  }
+
+  #stopSoon(): void {
+    this.#stopping = true;
+    setImmediate(() => {
+      this.stop().catch((err: unknown) => this.#logger.error({ err }, "stopping the subscriber failed"));
+    });
   }
 
   onAssigned(partitions: readonly TopicPartition[]): void {
-    for (const p of partitions) this.#assignment.add(`${p.topic}[${p.partition}]`);
-    this.#logger.debug(
-      { group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) },
-      "partitions assigned",
-    );
+    for (const p of partitions) this.#state(p.topic, p.partition);
+    this.#logger.debug({ group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) }, "partitions assigned");
     this.#assigned?.();
     this.#assigned = undefined;
+    this.#hook("onAssigned", partitions);
   }
 
-  onRevoked(partitions: readonly TopicPartition[]): void {
-    for (const p of partitions) this.#assignment.delete(`${p.topic}[${p.partition}]`);
-    this.#logger.debug(
-      { group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) },
-      "partitions revoked",
-    );
+  async onRevoked(partitions: readonly TopicPartition[]): Promise<void> {
+    const states = partitions.map((p) => this.#partitions.get(key(p.topic, p.partition))).filter((s) => s !== undefined);
+    await this.#commit(states);
+    for (const p of partitions) this.#partitions.delete(key(p.topic, p.partition));
+    this.#hook("onRevoked", partitions);
+  }
+
+  onLost(partitions: readonly TopicPartition[]): void {
+    for (const p of partitions) this.#partitions.delete(key(p.topic, p.partition));
+    this.#logger.warn({ group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) }, "partitions lost");
+    this.#hook("onLost", partitions);
   }
 
   onCrash(error: Error): void {
     this.#crashed = error;
-    this.#logger.error({ group: this.groupId, topics: this.options.topics, err: error }, "consumer crashed");
+    this.#logger.error({ group: this.groupId, subscriber: this.target.label, err: error }, "consumer crashed");
   }
 
-  /** The error that stopped the consumer, if any. */
-  get crashed(): Error | undefined {
-    return this.#crashed;
-  }
-
-  async onBatch(batch: RawBatch, control: BatchControl): Promise<void> {
-    for (const record of batch.messages) {
-      if (!control.isRunning() || control.isStale()) return;
-      await this.#process(batch, record);
-      control.resolveOffset(record.offset);
-    }
-  }
-
-  async #process(batch: RawBatch, record: RawRecord): Promise<void> {
-    const message = new KafkaMessage<unknown>(batch, record, this.groupId, this.#logger);
-    const handler = this.#handlers[0]!;
-    try {
-      let body = this.#codec.decode(record.value, message.contentType, message);
-      if (this.#schema) {
-        const checked = validate(this.#schema, body);
-        const result = checked instanceof Promise ? await checked : checked;
-        if (!result.ok) throw new ValidationError(message, result.issues);
-        body = result.value;
-      }
-      message.body = body;
-      const returned = await handler.fn.call(handler.self.value, body, message);
-      if (returned !== undefined && returned !== null) await this.#publishResult(returned, message, handler);
-    } catch (err) {
-      this.#report(err, message);
-    }
-  }
-
-  async #publishResult(result: unknown, message: KafkaMessage<unknown>, handler: HandlerEntry): Promise<void> {
-    const correlationId = message.correlationId;
-    const replyTo = message.replyTo;
-    const pending: Promise<unknown>[] = [];
-    for (const p of handler.publishers) pending.push(p.publish(result, { correlationId }));
-    if (replyTo) pending.push(this.#host.publishReply(result, replyTo, correlationId));
-    if (pending.length === 1) await pending[0];
-    else if (pending.length > 1) await Promise.all(pending);
-  }
-
-  #report(err: unknown, message: KafkaMessage<unknown>): void {
-    if (err instanceof ValidationError || err instanceof DecodeError) {
-      message.logger.error({ code: err.code }, err.message);
-      return;
-    }
-    const what = isFastStreamError(err) && !(err instanceof MessageError) ? err.message : "handler failed";
-    message.logger.error({ err }, `${what}; message skipped (offset committed)`);
+  #hook(name: "onAssigned" | "onRevoked" | "onLost", partitions: readonly TopicPartition[]): void {
+    const hook = this.options.hooks[name];
+    if (!hook) return;
+    Promise.resolve()
+      .then(() => hook(partitions))
+      .catch((err: unknown) => this.#logger.error({ err, group: this.groupId }, `${name} hook failed`));
   }
 }
 
-/** Wraps a runtime in the callable public subscriber object. @internal */
-export function createSubscriberFacade<T>(runtime: SubscriberRuntime, host: SubscriberHost): KafkaSubscriber<T> {
-  const decorate = (
-    method: (body: T, message: KafkaMessage<T>) => unknown,
-    context: ClassMethodDecoratorContext,
-  ): void => {
-    if (context?.kind !== "method") {
-      throw new SetupError("decorator", `a subscriber decorates methods, not ${String(context?.kind)}s`);
-    }
-    if (runtime.running) throw new StateError("cannot add a handler to a running subscriber");
-    const self: { value: unknown } = { value: undefined };
-    // Instance methods run with the most recently constructed instance as `this`; static
-    // methods with the class.
-    context.addInitializer(function (this: unknown) {
-      self.value = this;
-    });
-    runtime.addHandler(method as (...args: unknown[]) => unknown, self);
-  };
-  const facade: KafkaSubscriber<T> = Object.assign(decorate, {
-    topics: runtime.options.topics,
-    groupId: runtime.options.groupId,
-    handle(handler: KafkaHandler<T>): KafkaSubscriber<T> {
-      runtime.addHandler(handler as (...args: unknown[]) => unknown, { value: undefined });
-      return facade;
-    },
-    publisher(target: string | KafkaPublisher, options?: KafkaPublisherOptions): KafkaSubscriber<T> {
-      runtime.addPublisher(typeof target === "string" ? host.publisher(target, options) : target);
-      return facade;
-    },
-  });
-  return facade;
-}

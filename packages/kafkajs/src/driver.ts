@@ -1,15 +1,20 @@
+/**
+ * The kafkajs driver: what differs between kafkajs and the other clients, behind the driver
+ * contract of `@faststream/kafka`.
+ */
 import type { Logger } from "@faststream/core";
 import type {
-  BatchControl,
   ConsumerCallbacks,
   ConsumerSpec,
+  DriverCapabilities,
   DriverConfig,
   DriverConsumer,
   KafkaDriver,
   OutgoingRecord,
   RecordMetadata,
 } from "@faststream/kafka";
-import { Kafka, type logCreator, logLevel, Partitioners, type Producer } from "kafkajs";
+import { Kafka, type logCreator, logLevel, type Message, Partitioners, type Producer } from "kafkajs";
+import { KafkajsConsumer } from "./consumer.js";
 
 const LEVEL_NAMES: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
@@ -29,75 +34,34 @@ function kafkajsLogCreator(logger: Logger): logCreator {
     };
 }
 
-function toRecordMetadata(
-  record: OutgoingRecord,
-  meta: { topicName: string; partition: number; baseOffset?: string }[],
-): RecordMetadata {
-  const own = meta.filter((m) => m.topicName === record.topic);
-  const match =
-    record.partition !== undefined
-      ? own.find((m) => m.partition === record.partition)
-      : own.length === 1
-        ? own[0]
-        : undefined;
-  return { topic: record.topic, partition: match?.partition ?? -1, offset: match?.baseOffset };
-}
+/**
+ * What kafkajs 2.x can do. No static membership (kafkajs does not send `group.instance.id`),
+ * no max poll interval (kafkajs has no such setting: a member only fails by missing
+ * heartbeats), only the round-robin assigner ships with it, and a RegExp subscription is
+ * resolved against the topics that exist when the consumer subscribes.
+ */
+const CAPABILITIES: DriverCapabilities = {
+  name: "kafkajs",
+  staticMembership: false,
+  maxPollInterval: false,
+  assignmentStrategies: ["roundrobin"],
+  patternPicksUpNewTopics: false,
+  network: true,
+};
 
-class KafkajsConsumer implements DriverConsumer {
-  readonly #consumer: ReturnType<Kafka["consumer"]>;
-  readonly #spec: ConsumerSpec;
-  readonly #callbacks: ConsumerCallbacks;
-
-  constructor(kafka: Kafka, spec: ConsumerSpec, callbacks: ConsumerCallbacks) {
-    this.#spec = spec;
-    this.#callbacks = callbacks;
-    this.#consumer = kafka.consumer({
-      groupId: spec.groupId,
-      sessionTimeout: spec.sessionTimeoutMs,
-      heartbeatInterval: spec.heartbeatIntervalMs,
-      rebalanceTimeout: spec.rebalanceTimeoutMs,
-      maxWaitTimeInMs: spec.maxWaitMs,
-      allowAutoTopicCreation: true,
-    });
-    const events = this.#consumer.events;
-    this.#consumer.on(events.GROUP_JOIN, (e) => {
-      const assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, partitions]) =>
-        partitions.map((partition) => ({ topic, partition })),
-      );
-      callbacks.onAssigned(assigned);
-    });
-    this.#consumer.on(events.CRASH, (e) => {
-      if (!e.payload.restart) callbacks.onCrash(e.payload.error);
-    });
-  }
-
-  async start(): Promise<void> {
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topics: [...this.#spec.topics], fromBeginning: this.#spec.fromBeginning });
-    await this.#consumer.run({
-      autoCommit: true,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const control: BatchControl = { resolveOffset, heartbeat, isRunning, isStale };
-        await this.#callbacks.onBatch(batch, control);
-      },
-    });
-  }
-
-  async stop(): Promise<void> {
-    // disconnect() stops the fetch loop, waits for the batch in flight, commits resolved
-    // offsets and leaves the group.
-    await this.#consumer.disconnect();
-  }
-}
+/** kafkajs' produce result: one entry per topic partition written. */
+type ProduceResult = { topicName: string; partition: number; baseOffset?: string }[];
 
 class KafkajsDriver implements KafkaDriver {
-  readonly capabilities = { name: "kafkajs" } as const;
+  readonly capabilities = CAPABILITIES;
+  readonly #config: DriverConfig;
   readonly #kafka: Kafka;
   readonly #producer: Producer;
+  /** The partition kafkajs' partitioner chose for each message object (latest choice wins). */
+  readonly #chosen = new WeakMap<object, number>();
 
   constructor(config: DriverConfig) {
+    this.#config = config;
     this.#kafka = new Kafka({
       clientId: config.clientId,
       brokers: [...config.brokers],
@@ -107,10 +71,19 @@ class KafkajsDriver implements KafkaDriver {
       logCreator: kafkajsLogCreator(config.logger),
     });
     // kafkajs' default partitioner is Java-compatible murmur2: same key, same partition as
-    // the JVM clients and our confluent adapter.
+    // the JVM clients and our confluent driver. It is wrapped to learn where each record went
+    // (kafkajs reports offsets per partition, not per record).
+    const chosen = this.#chosen;
     this.#producer = this.#kafka.producer({
       allowAutoTopicCreation: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: () => {
+        const partitioner = Partitioners.DefaultPartitioner();
+        return (args) => {
+          const partition = partitioner(args);
+          chosen.set(args.message, partition);
+          return partition;
+        };
+      },
     });
   }
 
@@ -123,33 +96,85 @@ class KafkajsDriver implements KafkaDriver {
   }
 
   async send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
-    const byTopic = new Map<string, OutgoingRecord[]>();
-    for (const r of records) {
-      const list = byTopic.get(r.topic);
-      if (list) list.push(r);
-      else byTopic.set(r.topic, [r]);
-    }
-    const meta = await this.#producer.sendBatch({
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((r) => ({
-          key: r.key,
-          value: r.value,
-          headers: r.headers,
-          ...(r.partition !== undefined ? { partition: r.partition } : {}),
-          ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
-        })),
-      })),
+    const messages: Message[] = records.map((r) => ({
+      key: r.key,
+      value: r.value,
+      headers: r.headers,
+      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+      ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
+    }));
+    const byTopic = new Map<string, Message[]>();
+    records.forEach((r, i) => {
+      const list = byTopic.get(r.topic) ?? [];
+      list.push(messages[i]!);
+      byTopic.set(r.topic, list);
     });
-    return records.map((r) => toRecordMetadata(r, meta));
+    const result: ProduceResult = await this.#producer.sendBatch({
+      topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
+    });
+    // Records of one topic partition are written in input order from the partition's base
+    // offset, so the n-th of them sits at baseOffset + n.
+    const base = new Map(result.map((m) => [`${m.partition}:${m.topicName}`, m.baseOffset]));
+    const seen = new Map<string, number>();
+    return records.map((r, i) => {
+      const partition = this.#chosen.get(messages[i]!) ?? r.partition ?? -1;
+      const key = `${partition}:${r.topic}`;
+      const index = seen.get(key) ?? 0;
+      seen.set(key, index + 1);
+      const baseOffset = base.get(key);
+      const offset =
+        baseOffset === undefined || baseOffset === "-1" ? undefined : String(BigInt(baseOffset) + BigInt(index));
+      return { topic: r.topic, partition, offset };
+    });
   }
 
   createConsumer(spec: ConsumerSpec, callbacks: ConsumerCallbacks): DriverConsumer {
-    return new KafkajsConsumer(this.#kafka, spec, callbacks);
+    return new KafkajsConsumer(this.#kafka, spec, callbacks, this.#config.logger);
+  }
+
+  /**
+   * Connects a throwaway admin client and asks for cluster metadata (no topics). It gets its
+   * own silent client without retries: a ping answers once, it does not log or retry.
+   */
+  async ping(timeoutMs: number): Promise<boolean> {
+    const admin = new Kafka({
+      clientId: `${this.#config.clientId}-ping`,
+      brokers: [...this.#config.brokers],
+      connectionTimeout: Math.min(this.#config.connectTimeoutMs, timeoutMs),
+      requestTimeout: Math.min(this.#config.requestTimeoutMs, timeoutMs),
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    let timer: NodeJS.Timeout | undefined;
+    const attempt = (async () => {
+      await admin.connect();
+      await admin.describeCluster();
+      return true;
+    })();
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([attempt.catch(() => false), timeout]);
+    } finally {
+      clearTimeout(timer);
+      // Disconnect once the attempt settled, so a late connection does not linger.
+      void attempt
+        .catch(() => false)
+        .then(() => admin.disconnect())
+        .catch(() => undefined);
+    }
   }
 }
 
-/** Creates the kafkajs driver. @internal */
+/**
+ * Creates the kafkajs driver for the shared Kafka layer.
+ *
+ * @param config Connection settings (brokers, client id, logger, timeouts).
+ * @returns A driver that produces with kafkajs' murmur2 partitioner and consumes with
+ *   kafkajs consumer groups (see {@link KafkaDriver} for the contract).
+ * @internal
+ */
 export function createKafkajsDriver(config: DriverConfig): KafkaDriver {
   return new KafkajsDriver(config);
 }

@@ -1,7 +1,4 @@
-import { defineKafkaSuite } from "@faststream/conformance";
+import { defineKafkaSuite, networkSuite } from "@faststream/conformance";
 import { KafkaBroker } from "@faststream/kafkajs";
 
-defineKafkaSuite({
-  name: "kafkajs",
-  makeBroker: (servers, options) => new KafkaBroker(servers, options),
-});
+defineKafkaSuite(networkSuite("kafkajs", (servers, options) => new KafkaBroker(servers, options)));

@@ -1,0 +1,226 @@
+/**
+ * The confluent side of {@link DriverConsumer}: the KafkaJS-style consumer of
+ * `@confluentinc/kafka-javascript` run with `eachBatch`, no auto-commit and no auto-resolve,
+ * with librdkafka's rebalance callback for assignment, revoke and loss.
+ */
+import type {
+  BatchControl,
+  ConsumerCallbacks,
+  ConsumerSpec,
+  DriverConsumer,
+  TopicPartition,
+  TopicPartitionOffset,
+} from "@faststream/kafka";
+import type { KafkaJS } from "@confluentinc/kafka-javascript";
+import { toLibrdkafkaPattern } from "./pattern.js";
+
+type ConfluentKafka = InstanceType<typeof KafkaJS.Kafka>;
+type ClientConsumer = ReturnType<ConfluentKafka["consumer"]>;
+type ConsumerConfig = NonNullable<Parameters<ConfluentKafka["consumer"]>[0]>;
+
+/** librdkafka error codes seen here. */
+const ERR_ASSIGN_PARTITIONS = -175;
+const ERR_REVOKE_PARTITIONS = -174;
+const ERR_FATAL = -150;
+
+/** Strategies that use the cooperative (incremental) protocol; librdkafka cannot mix them with eager ones. */
+const COOPERATIVE = new Set(["cooperative-sticky"]);
+
+/** What the client passes to a user `rebalance_cb` as its third argument. */
+interface RebalanceFns {
+  assignmentLost(): boolean;
+}
+
+/** The first strategy wins; later ones are kept only if they speak the same protocol. */
+function strategies(spec: ConsumerSpec): string | undefined {
+  const [first, ...rest] = spec.assignmentStrategies ?? [];
+  if (first === undefined) return undefined;
+  const cooperative = COOPERATIVE.has(first);
+  return [first, ...rest.filter((s) => COOPERATIVE.has(s) === cooperative)].join(",");
+}
+
+/** The client's consumer settings for a spec. */
+function consumerConfig(spec: ConsumerSpec, rebalance: ConsumerConfig["rebalance_cb"]): ConsumerConfig {
+  const manual = spec.subscription.kind === "partitions";
+  const strategy = manual ? undefined : strategies(spec);
+  return {
+    kafkaJS: {
+      groupId: spec.groupId,
+      fromBeginning: spec.fromBeginning,
+      sessionTimeout: spec.sessionTimeoutMs,
+      heartbeatInterval: spec.heartbeatIntervalMs,
+      // librdkafka uses max.poll.interval.ms as the rebalance timeout (one knob for both).
+      rebalanceTimeout: Math.max(spec.rebalanceTimeoutMs, spec.maxPollIntervalMs ?? 0),
+      maxWaitTimeInMs: spec.maxWaitMs,
+      autoCommit: false,
+      allowAutoTopicCreation: true,
+      readUncommitted: spec.isolationLevel === "read_uncommitted",
+      ...(spec.minBytes !== undefined ? { minBytes: spec.minBytes } : {}),
+      ...(spec.maxBytes !== undefined ? { maxBytes: spec.maxBytes } : {}),
+      ...(spec.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: spec.maxBytesPerPartition } : {}),
+    },
+    // The KafkaJS-style API hands over 32 records per batch by default.
+    "js.consumer.max.batch.size": spec.maxBatchSize,
+    ...(strategy !== undefined ? { "partition.assignment.strategy": strategy } : {}),
+    ...(spec.groupInstanceId !== undefined ? { "group.instance.id": spec.groupInstanceId } : {}),
+    rebalance_cb: rebalance,
+  };
+}
+
+const keyOf = (topic: string, partition: number): string => `${partition}:${topic}`;
+
+function toByTopic(partitions: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) {
+    const list = byTopic.get(topic);
+    if (list) list.push(partition);
+    else byTopic.set(topic, [partition]);
+  }
+  return [...byTopic].map(([topic, list]) => ({ topic, partitions: list }));
+}
+
+/** A {@link DriverConsumer} on the confluent KafkaJS-style consumer. */
+export class ConfluentConsumer implements DriverConsumer {
+  readonly #consumer: ClientConsumer;
+  readonly #spec: ConsumerSpec;
+  readonly #callbacks: ConsumerCallbacks;
+  /** True between a successful start and stop (the client's own isRunning never turns false). */
+  #running = false;
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Partitions this member holds (keyed), to report revokes truthfully. */
+  readonly #held = new Map<string, TopicPartition>();
+  /** Bumped per partition on revoke or loss: a batch whose partition moved on is stale. */
+  readonly #epochs = new Map<string, number>();
+
+  constructor(kafka: ConfluentKafka, spec: ConsumerSpec, callbacks: ConsumerCallbacks) {
+    this.#spec = spec;
+    this.#callbacks = callbacks;
+    this.#consumer = kafka.consumer(consumerConfig(spec, this.#rebalance));
+  }
+
+  /**
+   * librdkafka's rebalance callback. The client awaits it before applying the change, so
+   * onRevoked is awaited while the partitions are still assigned (final commits work). A
+   * truthy return value replaces the assignment: `partitions` subscriptions use that to take
+   * exactly the requested partitions (their group has this member only).
+   */
+  readonly #rebalance = async (
+    err: { code: number },
+    assignment: TopicPartition[],
+    fns: RebalanceFns,
+  ): Promise<TopicPartition[] | undefined> => {
+    const sub = this.#spec.subscription;
+    if (err.code === ERR_ASSIGN_PARTITIONS) {
+      // Eager protocols: the whole assignment; cooperative: the partitions added.
+      const added = (sub.kind === "partitions" ? sub.partitions : assignment).map(({ topic, partition }) => ({
+        topic,
+        partition,
+      }));
+      for (const tp of added) this.#held.set(keyOf(tp.topic, tp.partition), tp);
+      this.#callbacks.onAssigned(added);
+      return sub.kind === "partitions" ? added : undefined;
+    }
+    if (err.code !== ERR_REVOKE_PARTITIONS) return undefined;
+    const revoked = assignment
+      .map(({ topic, partition }) => this.#held.get(keyOf(topic, partition)))
+      .filter((tp): tp is TopicPartition => tp !== undefined);
+    for (const { topic, partition } of revoked) {
+      const key = keyOf(topic, partition);
+      this.#held.delete(key);
+      this.#epochs.set(key, (this.#epochs.get(key) ?? 0) + 1);
+    }
+    // stop() gives everything up itself: no callbacks for that.
+    if (!this.#running || revoked.length === 0) return undefined;
+    if (fns.assignmentLost()) this.#callbacks.onLost(revoked);
+    else await this.#callbacks.onRevoked(revoked);
+    return undefined;
+  };
+
+  async start(): Promise<void> {
+    const sub = this.#spec.subscription;
+    try {
+      const topics =
+        sub.kind === "topics"
+          ? [...sub.topics]
+          : sub.kind === "pattern"
+            ? [toLibrdkafkaPattern(sub.pattern)]
+            : [...new Set(sub.partitions.map((p) => p.topic))];
+      await this.#consumer.connect();
+      this.#watchFatalErrors();
+      await this.#consumer.subscribe({ topics });
+      this.#running = true;
+      // Returns at once; assignment arrives through the rebalance callback.
+      await this.#consumer.run({
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
+        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (!this.#running) return Promise.resolve();
+          const key = keyOf(batch.topic, batch.partition);
+          const epoch = this.#epochs.get(key) ?? 0;
+          const control: BatchControl = {
+            // Stores the position for the next fetch (and for the client's own re-seek after
+            // the batch); with autoCommit off nothing is committed.
+            resolveOffset,
+            heartbeat,
+            isRunning: () => this.#running && isRunning(),
+            // The client marks a batch stale on seek, pause and max-poll expiry, not on revoke.
+            isStale: () => isStale() || (this.#epochs.get(key) ?? 0) !== epoch,
+          };
+          const done = this.#callbacks.onBatch(batch, control);
+          this.#inFlight.add(done);
+          return done.finally(() => this.#inFlight.delete(done));
+        },
+      });
+    } catch (err) {
+      this.#running = false;
+      await this.#consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * The KafkaJS-style layer logs and retries every error; only librdkafka's fatal errors (e.g.
+   * a static member fenced by another instance with the same `group.instance.id`) end the
+   * consumer. They arrive on the underlying client, which the typings do not expose.
+   */
+  #watchFatalErrors(): void {
+    const internal = (
+      this.#consumer as unknown as {
+        _getInternalClient(): {
+          on(event: string, cb: (e: Error & { code?: number; isFatal?: boolean }) => void): void;
+        } | null;
+      }
+    )._getInternalClient();
+    internal?.on("event.error", (e) => {
+      if (e.code !== ERR_FATAL && e.isFatal !== true) return;
+      this.#running = false;
+      this.#callbacks.onCrash(e);
+    });
+  }
+
+  async stop(): Promise<void> {
+    // No new batches are handed over; the ones in flight may still commit.
+    this.#running = false;
+    await Promise.allSettled([...this.#inFlight]);
+    // Waits for the client's workers, then leaves the group; commits nothing (autoCommit off).
+    await this.#consumer.disconnect();
+  }
+
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.#consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+  }
+
+  seek(target: TopicPartitionOffset): void {
+    // With autoCommit off the client only moves the fetch position (no commit).
+    this.#consumer.seek({ topic: target.topic, partition: target.partition, offset: target.offset });
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    this.#consumer.pause(toByTopic(partitions));
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    this.#consumer.resume(toByTopic(partitions));
+  }
+}

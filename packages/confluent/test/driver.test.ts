@@ -1,0 +1,4 @@
+import { defineDriverSuite } from "@faststream/conformance/driver-suite";
+import { createConfluentDriver } from "../src/driver.js";
+
+defineDriverSuite({ name: "confluent", makeDriver: createConfluentDriver });

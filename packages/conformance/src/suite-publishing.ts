@@ -1,0 +1,101 @@
+import { EncodeError } from "@faststream/core";
+import { KafkaResponse, partitionForKey } from "@faststream/kafka";
+import { expect, it } from "vitest";
+import { fastConsumer, type SuiteContext } from "./context.js";
+import { Collector, uniqueName } from "./env.js";
+
+interface Seen {
+  body: unknown;
+  key: string | undefined;
+  headers: Record<string, unknown>;
+  correlationId: string;
+  partition: number;
+  raw: Buffer | null;
+}
+
+export function publishingCases(ctx: SuiteContext): void {
+  async function sink(broker: Awaited<ReturnType<SuiteContext["broker"]>>, topic: string, codec: "auto" | "bytes" = "auto") {
+    const got = new Collector<Seen>();
+    broker.subscriber(topic, { ...fastConsumer, groupId: uniqueName("g"), codec }).handle((body, m) => {
+      got.push({ body, key: m.keyText, headers: { ...m.headers }, correlationId: m.correlationId, partition: m.partition, raw: m.rawBody });
+    });
+    return got;
+  }
+
+  it("a KafkaResponse sets key, headers and correlation id of the published result", async () => {
+    const [t, out] = [await ctx.topic(), await ctx.topic()];
+    const broker = await ctx.broker();
+    broker
+      .subscriber(t, { ...fastConsumer, groupId: uniqueName("g") })
+      .publisher(out)
+      .handle((b) => new KafkaResponse({ echo: b }, { key: "resp-key", headers: { "x-v": "2" }, correlationId: "resp-corr" }));
+    const got = await sink(broker, out);
+    await broker.start();
+    await broker.publish({ q: 1 }, t);
+    const [r] = await got.waitFor(1);
+    expect(r).toMatchObject({ body: { echo: { q: 1 } }, key: "resp-key", correlationId: "resp-corr" });
+    expect(r!.headers["x-v"]).toBe("2");
+  });
+
+  it("one publisher serves several handlers; publisher defaults apply and per-call options win", async () => {
+    const [a, b, out] = [await ctx.topic(), await ctx.topic(), await ctx.topic()];
+    const broker = await ctx.broker();
+    const shared = broker.publisher(out, { headers: { source: "shared" }, key: "default-key" });
+    broker.subscriber(a, { ...fastConsumer, groupId: uniqueName("g"), codec: "string" }).handle(shared((x: string) => `a:${x}`));
+    broker.subscriber(b, { ...fastConsumer, groupId: uniqueName("g"), codec: "string" }).handle(shared((x: string) => `b:${x}`));
+    const got = await sink(broker, out);
+    await broker.start();
+    await broker.publish("1", a);
+    await broker.publish("2", b);
+    await shared.publish("direct", { key: "k2", headers: { extra: "yes" } });
+    const items = await got.waitFor(3);
+    expect(items.map((i) => i.body).sort()).toEqual(["a:1", "b:2", "direct"]);
+    for (const i of items) expect(i.headers["source"]).toBe("shared");
+    const direct = items.find((i) => i.body === "direct")!;
+    expect(direct.key).toBe("k2");
+    expect(direct.headers["extra"]).toBe("yes");
+    expect(items.find((i) => i.body === "a:1")!.key).toBe("default-key");
+  });
+
+  it("null with a key publishes a tombstone", async () => {
+    const t = await ctx.topic();
+    const broker = await ctx.broker();
+    const got = await sink(broker, t, "bytes");
+    await broker.start();
+    await broker.publish(null, t, { key: "gone" });
+    const [r] = await got.waitFor(1);
+    expect(r).toMatchObject({ body: null, key: "gone", raw: null });
+  });
+
+  it("publishes a batch with per-message keys and reports a bad message on its own", async () => {
+    const t = await ctx.topic(3);
+    const broker = await ctx.broker();
+    const got = await sink(broker, t);
+    await broker.start();
+    const items = [
+      { body: { n: 0 }, key: "alpha" },
+      { body: { n: 1, bad: 10n }, key: "beta" },
+      { body: { n: 2 }, key: "gamma" },
+      { body: { n: 3 }, key: "alpha", headers: { h: "v" } },
+    ];
+    const results = await broker.publishBatch(items, t);
+    expect(results.map((r) => r.ok)).toEqual([true, false, true, true]);
+    const failed = results[1]!;
+    expect(!failed.ok && failed.error).toBeInstanceOf(EncodeError);
+    const seen = await got.waitFor(3);
+    expect(seen.map((s) => (s.body as { n: number }).n).sort()).toEqual([0, 2, 3]);
+    for (const s of seen) expect(s.partition).toBe(partitionForKey(s.key!, 3));
+    expect(seen.find((s) => (s.body as { n: number }).n === 3)!.headers["h"]).toBe("v");
+  });
+
+  it("replies to a reply_to topic with the incoming correlation id", async () => {
+    const [t, replies] = [await ctx.topic(), await ctx.topic()];
+    const broker = await ctx.broker();
+    broker.subscriber(t, { ...fastConsumer, groupId: uniqueName("g"), codec: "string" }).handle((x) => x.toUpperCase());
+    const got = await sink(broker, replies);
+    await broker.start();
+    await broker.publish("ping", t, { replyTo: replies, correlationId: "rq-1" });
+    const [r] = await got.waitFor(1);
+    expect(r).toMatchObject({ body: "PING", correlationId: "rq-1" });
+  });
+}

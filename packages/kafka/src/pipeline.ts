@@ -1,0 +1,221 @@
+import {
+  type AckPolicy,
+  type AnySchema,
+  type Codec,
+  DecodeError,
+  isControlFlow,
+  MessageError,
+  type Settlement,
+  ValidationError,
+  validate,
+  wrapConsume,
+} from "@faststream/core";
+import type { OutgoingRecord, RecordMetadata } from "./driver.js";
+import type { KafkaMessage } from "./message.js";
+import type { KafkaPublisher } from "./publisher.js";
+import { sendWithHooks } from "./publisher.js";
+import { isKafkaResponse } from "./response.js";
+import type { Decoder, KafkaMiddleware } from "./scope.js";
+import type { Dependencies } from "./subscriber-options.js";
+
+type AnyMessage = KafkaMessage<unknown, unknown, unknown>;
+
+/** A registered handler, ready to run. @internal */
+export interface PreparedHandler {
+  readonly call: (body: unknown, message: unknown) => unknown;
+  readonly filter: ((message: AnyMessage) => boolean) | undefined;
+  readonly middlewares: readonly KafkaMiddleware[];
+  readonly ackPolicy: AckPolicy;
+  readonly publishers: readonly KafkaPublisher[];
+}
+
+/** Everything processing needs, snapshotted when the subscriber starts. @internal */
+export interface PipelineConfig {
+  readonly codec: Codec<unknown>;
+  readonly decoder: Decoder | undefined;
+  readonly schema: AnySchema | undefined;
+  readonly dependencies: Dependencies | undefined;
+  /** Broker, router and subscriber middlewares, outer to inner. */
+  readonly middlewares: readonly KafkaMiddleware[];
+  readonly handlers: readonly PreparedHandler[];
+  readonly send: (record: OutgoingRecord, body: unknown, middlewares: readonly KafkaMiddleware[]) => Promise<RecordMetadata>;
+  readonly replyRecord: (body: unknown, topic: string, correlationId: string) => OutgoingRecord;
+  readonly label: string;
+}
+
+/** What processing asks of the subscriber afterwards. */
+export type After = "continue" | "stop";
+
+async function decodeBody(config: PipelineConfig, message: AnyMessage): Promise<unknown> {
+  const decode = (): unknown => config.codec.decode(message.rawBody, message.contentType, message);
+  let body = config.decoder ? await config.decoder(message as KafkaMessage<unknown>, decode) : decode();
+  if (config.schema) {
+    const checked = validate(config.schema, body);
+    const result = checked instanceof Promise ? await checked : checked;
+    if (!result.ok) throw new ValidationError(message, result.issues);
+    body = result.value;
+  }
+  return body;
+}
+
+async function resolveDeps(config: PipelineConfig, message: AnyMessage): Promise<void> {
+  const deps = config.dependencies;
+  if (!deps) return;
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(deps)) out[name] = await deps[name]!(message as KafkaMessage<unknown>);
+  message.deps = out;
+}
+
+/** Publishes a handler result to the handler's publishers and to `reply_to`. */
+async function publishResult(
+  config: PipelineConfig,
+  handler: PreparedHandler,
+  message: AnyMessage,
+  result: unknown,
+  chain: readonly KafkaMiddleware[],
+): Promise<void> {
+  const response = isKafkaResponse(result) ? result : undefined;
+  const body = response ? response.body : result;
+  const options = { correlationId: message.correlationId, ...response?.options };
+  const pending: Promise<unknown>[] = [];
+  for (const p of handler.publishers) pending.push(config.send(p.prepare(body, options), body, chain));
+  const replyTo = message.replyTo;
+  if (replyTo) pending.push(config.send(config.replyRecord(body, replyTo, options.correlationId), body, chain));
+  if (pending.length === 1) await pending[0];
+  else if (pending.length > 1) await Promise.all(pending);
+}
+
+function pickHandler(config: PipelineConfig, message: AnyMessage): PreparedHandler | undefined {
+  for (const h of config.handlers) if (!h.filter || h.filter(message)) return h;
+  return undefined;
+}
+
+/** The settlement a policy gives an outcome. */
+function policySettlement(policy: AckPolicy, error: unknown): Settlement | undefined {
+  if (error === undefined) return policy === "manual" ? undefined : "ack";
+  if (error instanceof DecodeError || error instanceof ValidationError) return "reject";
+  switch (policy) {
+    case "ack":
+    case "ack_first":
+      return "ack";
+    case "reject_on_error":
+      return "reject";
+    case "nack_on_error":
+    case "manual":
+      return "nack";
+  }
+}
+
+function report(message: AnyMessage, error: unknown, settlement: Settlement | undefined, label: string): void {
+  const what = settlement === "nack" ? "it will be redelivered" : "offset committed";
+  if (error instanceof MessageError) {
+    message.logger.error({ code: error.code, settlement }, `${error.message}; ${what}`);
+    return;
+  }
+  message.logger.error({ err: error, settlement, subscriber: label }, `handler failed; ${what}`);
+}
+
+/**
+ * Processes one message: receive hooks, decode, validate, pick a handler, dependencies,
+ * consume hooks around the handler, publish the result, settle per policy, after hooks.
+ * Never throws: every failure is logged with the message's location and settled.
+ */
+export async function processMessage(config: PipelineConfig, message: AnyMessage, basePolicy: AckPolicy): Promise<After> {
+  const mws = config.middlewares;
+  let error: unknown;
+  let policy = basePolicy;
+  let after: After = "continue";
+  let explicit: Settlement | "skip" | undefined;
+  try {
+    for (const mw of mws) if (mw.onReceive) await mw.onReceive(message as KafkaMessage<unknown>);
+    message.body = await decodeBody(config, message);
+    const handler = pickHandler(config, message);
+    if (!handler) {
+      throw new MessageError("NO_HANDLER", message, `no handler of subscriber ${config.label} matched the message`);
+    }
+    policy = handler.ackPolicy;
+    await resolveDeps(config, message);
+    const chain = handler.middlewares.length ? [...mws, ...handler.middlewares] : mws;
+    const call = async (): Promise<unknown> => handler.call(message.body, message);
+    const result = chain.length ? await wrapConsume(chain as KafkaMiddleware[], message as KafkaMessage<unknown>, call) : await call();
+    if (result !== undefined && result !== null) await publishResult(config, handler, message, result, chain);
+  } catch (err) {
+    if (isControlFlow(err)) {
+      if (err.settlement === "stop") after = "stop";
+      explicit = err.settlement === "stop" ? "ack" : err.settlement;
+    } else {
+      error = err;
+    }
+  }
+  const settlement = explicit === "skip" ? "ack" : (explicit ?? policySettlement(policy, error));
+  if (error !== undefined && message.settlement === undefined) report(message, error, settlement, config.label);
+  if (settlement === "ack") message.ack();
+  else if (settlement === "reject") message.reject();
+  else if (settlement === "nack") message.nack();
+  for (let i = mws.length - 1; i >= 0; i--) {
+    const hook = mws[i]!.afterProcessed;
+    if (!hook) continue;
+    try {
+      await hook.call(mws[i], message as KafkaMessage<unknown>, error);
+    } catch (hookError) {
+      message.logger.error({ err: hookError }, "afterProcessed middleware failed");
+    }
+  }
+  return after;
+}
+
+/**
+ * Processes a batch for a batch subscriber: each record is decoded and validated on its own
+ * (bad ones are rejected and reported), then the handler gets the good ones together; they
+ * are settled together.
+ */
+export async function processBatch(config: PipelineConfig, messages: readonly AnyMessage[], basePolicy: AckPolicy): Promise<After> {
+  const good: AnyMessage[] = [];
+  for (const m of messages) {
+    try {
+      for (const mw of config.middlewares) if (mw.onReceive) await mw.onReceive(m as KafkaMessage<unknown>);
+      m.body = await decodeBody(config, m);
+      await resolveDeps(config, m);
+      good.push(m);
+    } catch (err) {
+      const settlement = isControlFlow(err) ? (err.settlement === "nack" ? "nack" : "ack") : "reject";
+      if (!isControlFlow(err)) report(m, err, "reject", config.label);
+      if (settlement === "nack") m.nack();
+      else if (settlement === "reject") m.reject();
+      else m.ack();
+    }
+  }
+  if (good.length === 0) return "continue";
+  const handler = config.handlers[0]!;
+  let error: unknown;
+  let explicit: Settlement | "skip" | "stop" | undefined;
+  const first = good[0]!;
+  try {
+    const chain = handler.middlewares.length ? [...config.middlewares, ...handler.middlewares] : config.middlewares;
+    const call = async (): Promise<unknown> =>
+      handler.call(
+        good.map((m) => m.body),
+        good,
+      );
+    const result = chain.length ? await wrapConsume(chain as KafkaMiddleware[], first as KafkaMessage<unknown>, call) : await call();
+    if (result !== undefined && result !== null) await publishResult(config, handler, first, result, chain);
+  } catch (err) {
+    if (isControlFlow(err)) explicit = err.settlement;
+    else error = err;
+  }
+  const settlement =
+    explicit === "skip" || explicit === "stop" ? "ack" : (explicit ?? policySettlement(handler.ackPolicy, error));
+  if (error !== undefined) report(first, error, settlement, config.label);
+  for (const m of good) {
+    if (settlement === "ack") m.ack();
+    else if (settlement === "reject") m.reject();
+    else if (settlement === "nack") m.nack();
+  }
+  for (let i = config.middlewares.length - 1; i >= 0; i--) {
+    const hook = config.middlewares[i]!.afterProcessed;
+    if (hook) await Promise.resolve(hook.call(config.middlewares[i], first as KafkaMessage<unknown>, error)).catch(() => undefined);
+  }
+  return explicit === "stop" ? "stop" : "continue";
+}
+
+export { sendWithHooks };

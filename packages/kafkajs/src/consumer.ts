@@ -1,0 +1,217 @@
+/**
+ * The kafkajs side of {@link DriverConsumer}: a kafkajs consumer run with `eachBatch`, no
+ * auto-commit and no auto-resolve, plus what kafkajs lacks (manual assignment, a revoke signal).
+ */
+import type { Logger } from "@faststream/core";
+import type {
+  BatchControl,
+  ConsumerCallbacks,
+  ConsumerSpec,
+  DriverConsumer,
+  TopicPartition,
+  TopicPartitionOffset,
+} from "@faststream/kafka";
+import {
+  type Assigner,
+  AssignerProtocol,
+  type Consumer,
+  type ConsumerConfig,
+  type ConsumerSubscribeTopics,
+  type Kafka,
+  type PartitionAssigner,
+  PartitionAssigners,
+} from "kafkajs";
+
+/** Name of the assignment protocol behind `partitions` subscriptions. */
+const MANUAL_PROTOCOL = "FastStreamManualAssigner";
+
+/**
+ * kafkajs has no `assign()`: a `partitions` subscription joins a group of its own (the shared
+ * layer passes a unique group id) with this assigner, which hands exactly the requested
+ * partitions to one member (the sole one) and nothing to anybody else.
+ */
+function manualAssigner(partitions: readonly TopicPartition[]): PartitionAssigner {
+  const assignment: Record<string, number[]> = {};
+  for (const { topic, partition } of partitions) assignment[topic] = [...(assignment[topic] ?? []), partition];
+  return (): Assigner => ({
+    name: MANUAL_PROTOCOL,
+    version: 0,
+    async assign({ members }) {
+      const [owner, ...others] = members.map((m) => m.memberId).sort();
+      const encode = (a: Record<string, number[]>) =>
+        AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: a, userData: Buffer.alloc(0) });
+      return [
+        ...(owner === undefined ? [] : [{ memberId: owner, memberAssignment: encode(assignment) }]),
+        ...others.map((memberId) => ({ memberId, memberAssignment: encode({}) })),
+      ];
+    },
+    protocol({ topics }) {
+      return {
+        name: MANUAL_PROTOCOL,
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
+      };
+    },
+  });
+}
+
+/** kafkajs' consumer settings for a spec (only what kafkajs implements: see the capabilities). */
+function consumerConfig(spec: ConsumerSpec): ConsumerConfig {
+  const { subscription: sub } = spec;
+  return {
+    groupId: spec.groupId,
+    sessionTimeout: spec.sessionTimeoutMs,
+    heartbeatInterval: spec.heartbeatIntervalMs,
+    rebalanceTimeout: spec.rebalanceTimeoutMs,
+    maxWaitTimeInMs: spec.maxWaitMs,
+    readUncommitted: spec.isolationLevel === "read_uncommitted",
+    allowAutoTopicCreation: true,
+    // Round robin is the only strategy kafkajs ships; the shared layer rejects any other.
+    partitionAssigners: [sub.kind === "partitions" ? manualAssigner(sub.partitions) : PartitionAssigners.roundRobin],
+    ...(spec.minBytes !== undefined ? { minBytes: spec.minBytes } : {}),
+    ...(spec.maxBytes !== undefined ? { maxBytes: spec.maxBytes } : {}),
+    ...(spec.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: spec.maxBytesPerPartition } : {}),
+  };
+}
+
+/** The kafkajs subscription for a spec. */
+function subscription(spec: ConsumerSpec): ConsumerSubscribeTopics {
+  const sub = spec.subscription;
+  const topics =
+    sub.kind === "topics"
+      ? [...sub.topics]
+      : sub.kind === "pattern"
+        ? // kafkajs tests the RegExp against the topics that exist now (unanchored): anchor it.
+          [new RegExp(`^(?:${sub.pattern.source})$`, sub.pattern.flags.replace(/[gy]/g, ""))]
+        : [...new Set(sub.partitions.map((p) => p.topic))];
+  return { topics, fromBeginning: spec.fromBeginning };
+}
+
+const keyOf = (topic: string, partition: number): string => `${partition}:${topic}`;
+
+function toByTopic(partitions: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) {
+    const list = byTopic.get(topic);
+    if (list) list.push(partition);
+    else byTopic.set(topic, [partition]);
+  }
+  return [...byTopic].map(([topic, list]) => ({ topic, partitions: list }));
+}
+
+/** A {@link DriverConsumer} on a kafkajs consumer. */
+export class KafkajsConsumer implements DriverConsumer {
+  readonly #consumer: Consumer;
+  readonly #spec: ConsumerSpec;
+  readonly #callbacks: ConsumerCallbacks;
+  readonly #logger: Logger;
+  /** True between a successful start and stop: batches are handed over only then. */
+  #running = false;
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Current assignment, to report it as revoked on the next rebalance. */
+  #assigned: TopicPartition[] = [];
+  /** Bumped per partition on revoke: a batch whose partition moved on is stale. */
+  readonly #epochs = new Map<string, number>();
+
+  constructor(kafka: Kafka, spec: ConsumerSpec, callbacks: ConsumerCallbacks, logger: Logger) {
+    this.#spec = spec;
+    this.#callbacks = callbacks;
+    this.#logger = logger;
+    this.#consumer = kafka.consumer(consumerConfig(spec));
+    const { GROUP_JOIN, REBALANCING, CRASH } = this.#consumer.events;
+    // kafkajs' rebalances are eager and it has no revoke hook. REBALANCING fires when it learns
+    // of a rebalance, before it rejoins; GROUP_JOIN covers rejoins it did not announce (e.g.
+    // after a metadata change or a restart). Either way it drops every position it held, so
+    // the whole previous assignment is reported as revoked. kafkajs cannot wait for the
+    // callback, so its promise is not awaited. kafkajs has no notion of lost partitions:
+    // onLost is never called (an expired session shows up as a rebalance, reported as revoke).
+    this.#consumer.on(REBALANCING, () => this.#revokeAll());
+    this.#consumer.on(GROUP_JOIN, (e) => {
+      this.#revokeAll();
+      this.#assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => ({ topic, partition })),
+      );
+      callbacks.onAssigned(this.#assigned);
+    });
+    this.#consumer.on(CRASH, (e) => {
+      // Retriable crashes make kafkajs restart the consumer by itself.
+      if (e.payload.restart) return;
+      this.#running = false;
+      callbacks.onCrash(e.payload.error);
+    });
+  }
+
+  #revokeAll(): void {
+    const revoked = this.#assigned;
+    if (revoked.length === 0) return;
+    this.#assigned = [];
+    for (const { topic, partition } of revoked) {
+      const key = keyOf(topic, partition);
+      this.#epochs.set(key, (this.#epochs.get(key) ?? 0) + 1);
+    }
+    if (!this.#running) return;
+    Promise.resolve()
+      .then(() => this.#callbacks.onRevoked(revoked))
+      .catch((err: unknown) => this.#logger.error({ err }, "onRevoked failed"));
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.#consumer.connect();
+      await this.#consumer.subscribe(subscription(this.#spec));
+      this.#running = true;
+      // Resolves after the first group join (onAssigned has been called by then).
+      await this.#consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
+        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (!this.#running) return Promise.resolve();
+          const key = keyOf(batch.topic, batch.partition);
+          const epoch = this.#epochs.get(key) ?? 0;
+          const control: BatchControl = {
+            // Moves kafkajs' next fetch position; commits are explicit.
+            resolveOffset,
+            heartbeat,
+            isRunning: () => this.#running && isRunning(),
+            // kafkajs' isStale only covers a pending seek.
+            isStale: () => isStale() || (this.#epochs.get(key) ?? 0) !== epoch,
+          };
+          const done = this.#callbacks.onBatch(batch, control);
+          this.#inFlight.add(done);
+          return done.finally(() => this.#inFlight.delete(done));
+        },
+      });
+    } catch (err) {
+      this.#running = false;
+      await this.#consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    // New batches are no longer handed over; the ones in flight may still commit (kafkajs
+    // drops commits once its runner stops, so it is stopped only after they finished).
+    this.#running = false;
+    await Promise.allSettled([...this.#inFlight]);
+    // Stops the fetch loop and leaves the group; commits nothing (autoCommit is off).
+    await this.#consumer.disconnect();
+  }
+
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.#consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+  }
+
+  seek(target: TopicPartitionOffset): void {
+    // With autoCommit off, kafkajs only moves the fetch position (no commit).
+    this.#consumer.seek({ topic: target.topic, partition: target.partition, offset: target.offset });
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    this.#consumer.pause(toByTopic(partitions));
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    this.#consumer.resume(toByTopic(partitions));
+  }
+}
