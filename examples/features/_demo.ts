@@ -27,7 +27,11 @@ export function countdown(n: number): { tick: () => void; done: Promise<void> } 
 }
 
 /** Starts the app, runs `scenario`, stops the app and the embedded cluster. */
-export async function demo(app: FastStream, cluster: { stop: () => Promise<void> }, scenario: () => Promise<void>): Promise<void> {
+export async function demo(
+  app: FastStream,
+  cluster: { stop: () => Promise<void> },
+  scenario: () => Promise<void>,
+): Promise<void> {
   await app.start();
   try {
     await scenario();

@@ -13,7 +13,13 @@ let inFlight = 0;
 let maxInFlight = 0;
 
 broker
-  .subscriber("events", { groupId: "workers", autoOffsetReset: "earliest", maxWorkers: 4, ordering: "key", codec: "json" })
+  .subscriber("events", {
+    groupId: "workers",
+    autoOffsetReset: "earliest",
+    maxWorkers: 4,
+    ordering: "key",
+    codec: "json",
+  })
   .handle(async (event, message) => {
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);

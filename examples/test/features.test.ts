@@ -9,10 +9,14 @@ const run = promisify(execFile);
 const examplesDir = fileURLToPath(new URL("..", import.meta.url));
 
 async function example(name: string): Promise<string> {
-  const { stdout, stderr } = await run(process.execPath, ["--conditions=@faststream/source", "--import", "tsx", `features/${name}.ts`], {
-    cwd: examplesDir,
-    timeout: 60_000,
-  });
+  const { stdout, stderr } = await run(
+    process.execPath,
+    ["--conditions=@faststream/source", "--import", "tsx", `features/${name}.ts`],
+    {
+      cwd: examplesDir,
+      timeout: 60_000,
+    },
+  );
   const out = stdout + stderr;
   expect(out).toContain("demo finished");
   return out;

@@ -43,7 +43,9 @@ export function concurrencyCases(ctx: SuiteContext): void {
     const items = await got.waitFor(30, 30_000);
     expect(barrier.max).toBeGreaterThanOrEqual(3);
     for (const p of [0, 1, 2]) {
-      expect(items.filter((i) => i.partition === p).map((i) => i.n)).toEqual(sent.filter((s) => s.partition === p).map((s) => s.n));
+      expect(items.filter((i) => i.partition === p).map((i) => i.n)).toEqual(
+        sent.filter((s) => s.partition === p).map((s) => s.n),
+      );
     }
   });
 
@@ -64,13 +66,18 @@ export function concurrencyCases(ctx: SuiteContext): void {
     const messages = Array.from({ length: 30 }, (_, n) => ({ n, key: keys[n % 3]! }));
     const results = await (async () => {
       await broker.start();
-      return broker.publishBatch(messages.map((m) => ({ body: { n: m.n }, key: m.key })), t);
+      return broker.publishBatch(
+        messages.map((m) => ({ body: { n: m.n }, key: m.key })),
+        t,
+      );
     })();
     expect(results.every((r) => r.ok)).toBe(true);
     const items = await got.waitFor(30, 30_000);
     expect(barrier.max).toBeGreaterThanOrEqual(3);
     for (const k of keys) {
-      expect(items.filter((i) => i.key === k).map((i) => i.n)).toEqual(messages.filter((m) => m.key === k).map((m) => m.n));
+      expect(items.filter((i) => i.key === k).map((i) => i.n)).toEqual(
+        messages.filter((m) => m.key === k).map((m) => m.n),
+      );
     }
   });
 
@@ -88,7 +95,10 @@ export function concurrencyCases(ctx: SuiteContext): void {
       got.push((b as { n: number }).n);
     });
     await broker.start();
-    await broker.publishBatch(Array.from({ length: 15 }, (_, n) => ({ body: { n }, partition: n % 3 })), t);
+    await broker.publishBatch(
+      Array.from({ length: 15 }, (_, n) => ({ body: { n }, partition: n % 3 })),
+      t,
+    );
     await got.waitFor(15);
     expect(max).toBe(1);
   });

@@ -14,10 +14,21 @@ interface Seen {
 }
 
 export function publishingCases(ctx: SuiteContext): void {
-  async function sink(broker: Awaited<ReturnType<SuiteContext["broker"]>>, topic: string, codec: "auto" | "bytes" = "auto") {
+  async function sink(
+    broker: Awaited<ReturnType<SuiteContext["broker"]>>,
+    topic: string,
+    codec: "auto" | "bytes" = "auto",
+  ) {
     const got = new Collector<Seen>();
     broker.subscriber(topic, { ...fastConsumer, groupId: uniqueName("g"), codec }).handle((body, m) => {
-      got.push({ body, key: m.keyText, headers: { ...m.headers }, correlationId: m.correlationId, partition: m.partition, raw: m.rawBody });
+      got.push({
+        body,
+        key: m.keyText,
+        headers: { ...m.headers },
+        correlationId: m.correlationId,
+        partition: m.partition,
+        raw: m.rawBody,
+      });
     });
     return got;
   }
@@ -28,7 +39,9 @@ export function publishingCases(ctx: SuiteContext): void {
     broker
       .subscriber(t, { ...fastConsumer, groupId: uniqueName("g") })
       .publisher(out)
-      .handle((b) => new KafkaResponse({ echo: b }, { key: "resp-key", headers: { "x-v": "2" }, correlationId: "resp-corr" }));
+      .handle(
+        (b) => new KafkaResponse({ echo: b }, { key: "resp-key", headers: { "x-v": "2" }, correlationId: "resp-corr" }),
+      );
     const got = await sink(broker, out);
     await broker.start();
     await broker.publish({ q: 1 }, t);
@@ -41,8 +54,12 @@ export function publishingCases(ctx: SuiteContext): void {
     const [a, b, out] = [await ctx.topic(), await ctx.topic(), await ctx.topic()];
     const broker = await ctx.broker();
     const shared = broker.publisher(out, { headers: { source: "shared" }, key: "default-key" });
-    broker.subscriber(a, { ...fastConsumer, groupId: uniqueName("g"), codec: "string" }).handle(shared((x: string) => `a:${x}`));
-    broker.subscriber(b, { ...fastConsumer, groupId: uniqueName("g"), codec: "string" }).handle(shared((x: string) => `b:${x}`));
+    broker
+      .subscriber(a, { ...fastConsumer, groupId: uniqueName("g"), codec: "string" })
+      .handle(shared((x: string) => `a:${x}`));
+    broker
+      .subscriber(b, { ...fastConsumer, groupId: uniqueName("g"), codec: "string" })
+      .handle(shared((x: string) => `b:${x}`));
     const got = await sink(broker, out);
     await broker.start();
     await broker.publish("1", a);

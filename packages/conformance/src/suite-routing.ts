@@ -116,7 +116,9 @@ export function routingCases(ctx: SuiteContext): void {
     const router = new KafkaRouter({ codec: "string" });
     const got = new Collector<string>();
     router.subscriber(a, { ...fastConsumer, groupId: uniqueName("g") }).handle((x) => got.push(`a:${typeof x}`));
-    router.subscriber(b, { ...fastConsumer, groupId: uniqueName("g"), codec: "json" }).handle((x) => got.push(`b:${typeof x}`));
+    router
+      .subscriber(b, { ...fastConsumer, groupId: uniqueName("g"), codec: "json" })
+      .handle((x) => got.push(`b:${typeof x}`));
     broker.includeRouter(router);
     await broker.start();
     await broker.publish({ j: 1 }, a, { codec: "json" });

@@ -1,5 +1,5 @@
 import { SetupError } from "@faststream/core";
-import type { KafkaMessage, TopicPartition } from "@faststream/kafka";
+import type { TopicPartition } from "@faststream/kafka";
 import { expect, it } from "vitest";
 import { z } from "zod";
 import { fastConsumer, type SuiteContext } from "./context.js";
@@ -96,18 +96,23 @@ export function subscriberCases(ctx: SuiteContext): void {
     expect(err(() => broker.subscriber(t, { maxWorkers: 0 })).option).toBe("maxWorkers");
   });
 
-  it.runIf(!ctx.caps.staticMembership)("refuses groupInstanceId where the client has no static membership", async () => {
-    const broker = await ctx.broker();
-    expect(() => broker.subscriber(uniqueName("t"), { groupId: "g", groupInstanceId: "i-1" })).toThrow(SetupError);
-  });
+  it.runIf(!ctx.caps.staticMembership)(
+    "refuses groupInstanceId where the client has no static membership",
+    async () => {
+      const broker = await ctx.broker();
+      expect(() => broker.subscriber(uniqueName("t"), { groupId: "g", groupInstanceId: "i-1" })).toThrow(SetupError);
+    },
+  );
 
   it.runIf(ctx.caps.staticMembership)("accepts groupInstanceId (static membership) and consumes", async () => {
     const t = await ctx.topic();
     const broker = await ctx.broker();
     const got = new Collector<unknown>();
-    broker.subscriber(t, { ...fastConsumer, groupId: uniqueName("g"), groupInstanceId: uniqueName("i") }).handle((b) => {
-      got.push(b);
-    });
+    broker
+      .subscriber(t, { ...fastConsumer, groupId: uniqueName("g"), groupInstanceId: uniqueName("i") })
+      .handle((b) => {
+        got.push(b);
+      });
     await broker.start();
     await broker.publish({ ok: 1 }, t);
     expect(await got.waitFor(1)).toEqual([{ ok: 1 }]);
@@ -139,7 +144,12 @@ export function subscriberCases(ctx: SuiteContext): void {
       .subscriber(t2, { ...fastConsumer, groupId: uniqueName("g"), schema: Event })
       .handle((e) => strict.push(e.n), { filter: (m) => m.body.type === "only" });
     await broker.start();
-    for (const [type, n] of [["created", 1], ["deleted", 2], ["updated", 3], ["created", 4]] as const) {
+    for (const [type, n] of [
+      ["created", 1],
+      ["deleted", 2],
+      ["updated", 3],
+      ["created", 4],
+    ] as const) {
       await broker.publish({ type, n }, t);
     }
     expect(await got.waitFor(4)).toEqual(["created:1", "deleted:2", "other:3", "created:4"]);

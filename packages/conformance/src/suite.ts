@@ -75,15 +75,21 @@ function basicCases(ctx: SuiteContext): void {
     const errors = logger.lines.filter((l) => l.level === "error");
     expect(errors).toHaveLength(2);
     const [first, second] = errors as [(typeof errors)[0], (typeof errors)[0]];
-    expect(first.fields).toMatchObject({ topic: t, partition: 0, offset: 0, code: "VALIDATION", messageId: `${t}-0-0` });
+    expect(first.fields).toMatchObject({
+      topic: t,
+      partition: 0,
+      offset: 0,
+      code: "VALIDATION",
+      messageId: `${t}-0-0`,
+    });
     expect(first.fields["group"]).toBeTypeOf("string");
     expect(first.message).toContain("user_id");
     expect(first.message).toContain(`${t}[0]@0`);
     expect(second.fields).toMatchObject({ topic: t, partition: 0, offset: 1 });
     expect(got.items).toHaveLength(1);
-    expect(new ValidationError({ topic: t, partition: 0, offset: 0 }, [{ path: "user_id", message: "Required" }]).message).toContain(
-      "user_id: Required",
-    );
+    expect(
+      new ValidationError({ topic: t, partition: 0, offset: 0 }, [{ path: "user_id", message: "Required" }]).message,
+    ).toContain("user_id: Required");
   });
 
   it("publishes the handler's return value to its publisher's topic", async () => {

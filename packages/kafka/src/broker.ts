@@ -30,7 +30,9 @@ export interface BatchItem extends KafkaPublishOptions {
 }
 
 /** Outcome of one message of a batch publish. */
-export type BatchResult = { readonly ok: true; readonly metadata: RecordMetadata } | { readonly ok: false; readonly error: Error };
+export type BatchResult =
+  | { readonly ok: true; readonly metadata: RecordMetadata }
+  | { readonly ok: false; readonly error: Error };
 
 type State = "idle" | "connecting" | "connected" | "starting" | "running" | "stopping";
 
@@ -52,7 +54,8 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   constructor(bootstrapServers: string | readonly string[], options: KafkaBrokerOptions, driverFactory: DriverFactory) {
     const config = resolveBrokerOptions(bootstrapServers, options);
     const scopeOptions: Record<string, unknown> = {};
-    for (const k of ["middlewares", "codec", "decoder", "ackPolicy"] as const) if (options[k] !== undefined) scopeOptions[k] = options[k];
+    for (const k of ["middlewares", "codec", "decoder", "ackPolicy"] as const)
+      if (options[k] !== undefined) scopeOptions[k] = options[k];
     super(new Scope(scopeOptions));
     this.config = config;
     this.logger = childLogger(config.logger ?? consoleLogger({ level: config.logLevel }), {});
@@ -99,7 +102,9 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
 
   /** Subscribers whose consumer crashed (an unhealthy app). */
   get crashedSubscribers(): { target: string; error: Error }[] {
-    return [...this.#runtimes.values()].flatMap((r) => (r.crashed ? [{ target: r.target.label, error: r.crashed }] : []));
+    return [...this.#runtimes.values()].flatMap((r) =>
+      r.crashed ? [{ target: r.target.label, error: r.crashed }] : [],
+    );
   }
 
   /** @internal binds a declaration to this broker. */
@@ -118,7 +123,6 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     await this.connect();
     await runtime.start();
   }
-
 
   /** @internal */
   replyRecord(body: unknown, topic: string, correlationId: string): OutgoingRecord {
@@ -176,7 +180,9 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   }
 
   #codecFor(options: KafkaPublishOptions | undefined) {
-    return options?.codec !== undefined ? new Scope({ codec: options.codec }).resolveCodec() : this.scope.resolveCodec();
+    return options?.codec !== undefined
+      ? new Scope({ codec: options.codec }).resolveCodec()
+      : this.scope.resolveCodec();
   }
 
   async #send(record: OutgoingRecord): Promise<RecordMetadata> {

@@ -34,7 +34,10 @@ function makeRecord(overrides: Partial<RawRecord> = {}): RawRecord {
 
 type Settled = { message: KafkaMessage<unknown>; settlement: Settlement };
 
-function makeOrigin(logger: Logger = captureLogger(), overrides: Partial<MessageOrigin> = {}): MessageOrigin & { settled: Settled[] } {
+function makeOrigin(
+  logger: Logger = captureLogger(),
+  overrides: Partial<MessageOrigin> = {},
+): MessageOrigin & { settled: Settled[] } {
   const settled: Settled[] = [];
   return {
     topic: "orders",
@@ -214,14 +217,16 @@ describe("KafkaMessage", () => {
     });
   }
 
-  it("marks the message settled before calling origin.settle", () => {
-    let seen: Settlement | undefined;
+  it("ignores a settlement made from inside origin.settle", () => {
+    const calls: Settlement[] = [];
     const origin = makeOrigin(captureLogger(), {
-      settle: (message) => {
-        seen = message.settlement;
+      settle: (message, settlement) => {
+        calls.push(settlement);
+        expect(message.settlement).toBe(settlement);
+        expect(message.ack()).toBe(false);
       },
     });
     new KafkaMessage(origin, makeRecord()).nack();
-    expect(seen).toBe("nack");
+    expect(calls).toEqual(["nack"]);
   });
 });

@@ -43,6 +43,11 @@ export class PartitionOffsets {
     return this.#open.size;
   }
 
+  /** True if `offset` was taken and is not settled (nor dropped by a rewind). */
+  isOpen(offset: number): boolean {
+    return this.#open.has(offset);
+  }
+
   /** The lowest taken, unsettled offset. */
   firstOpen(): number | undefined {
     return this.#head < this.#taken.length ? this.#taken[this.#head] : undefined;

@@ -1,17 +1,14 @@
-import { type AnySchema, autoCodec, jsonCodec, SetupError } from "@faststream/core";
+import { SetupError } from "@faststream/core";
 import { describe, expect, it } from "vitest";
 import {
   checkPublishOptions,
   checkTopic,
   type KafkaBrokerOptions,
   type KafkaPublisherOptions,
-  type KafkaSubscriberOptions,
   positiveInt,
+  rejectUnknown,
   resolveBrokerOptions,
-  resolveSubscriberOptions,
 } from "./options.js";
-
-type SubOptions = KafkaSubscriberOptions<AnySchema | undefined, "auto">;
 
 /** Runs `fn`, expects a SetupError and returns the option it names. */
 function setupOption(fn: () => unknown): string {
@@ -23,8 +20,6 @@ function setupOption(fn: () => unknown): string {
   }
   throw new Error("expected a SetupError");
 }
-
-const schema: AnySchema = { "~standard": { version: 1, vendor: "test", validate: (value) => ({ value }) } };
 
 describe("resolveBrokerOptions", () => {
   it("applies defaults", () => {
@@ -71,6 +66,16 @@ describe("resolveBrokerOptions", () => {
     expect(setupOption(() => resolveBrokerOptions("a:1", options))).toBe("brokers");
   });
 
+  it("accepts the scope options (validated by the broker's scope) without resolving them", () => {
+    const resolved = resolveBrokerOptions("a:1", {
+      middlewares: [],
+      codec: "json",
+      decoder: (_message, next) => next(),
+      ackPolicy: "nack_on_error",
+    });
+    expect(Object.keys(resolved).sort()).toEqual(Object.keys(resolveBrokerOptions("a:1", {})).sort());
+  });
+
   it("validates logLevel, clientId and timeouts", () => {
     expect(setupOption(() => resolveBrokerOptions("a:1", { logLevel: "verbose" as "info" }))).toBe("logLevel");
     expect(setupOption(() => resolveBrokerOptions("a:1", { clientId: "" }))).toBe("clientId");
@@ -87,6 +92,16 @@ describe("resolveBrokerOptions", () => {
   });
 });
 
+describe("rejectUnknown", () => {
+  it("names the first unknown key and lists the allowed ones", () => {
+    expect(() => rejectUnknown({ a: 1 }, new Set(["a", "b"]), "test")).not.toThrow();
+    expect(setupOption(() => rejectUnknown({ a: 1, c: 2 }, new Set(["a", "b"]), "test"))).toBe("c");
+    expect(() => rejectUnknown({ c: 2 }, new Set(["a", "b"]), "test")).toThrow(
+      /unknown test option; expected one of a, b/,
+    );
+  });
+});
+
 describe("positiveInt", () => {
   it("returns the fallback when unset and enforces integer >= min", () => {
     expect(positiveInt(undefined, "n", 7)).toBe(7);
@@ -95,117 +110,6 @@ describe("positiveInt", () => {
     expect(setupOption(() => positiveInt(0, "n", 7))).toBe("n");
     expect(setupOption(() => positiveInt("5", "n", 7))).toBe("n");
     expect(setupOption(() => positiveInt(Number.NaN, "n", 7))).toBe("n");
-  });
-});
-
-describe("resolveSubscriberOptions", () => {
-  it("applies defaults", () => {
-    const resolved = resolveSubscriberOptions("orders", {});
-    expect(resolved.topics).toEqual(["orders"]);
-    expect(resolved.groupId).toBeUndefined();
-    expect(resolved.schema).toBeUndefined();
-    expect(resolved.codec).toBe(autoCodec);
-    expect(resolved.description).toBeUndefined();
-    expect(resolved.consumer).toEqual({
-      fromBeginning: false,
-      sessionTimeoutMs: 45_000,
-      heartbeatIntervalMs: 3_000,
-      rebalanceTimeoutMs: 60_000,
-      maxWaitMs: 500,
-      maxBatchSize: 1_000,
-      partitionsConcurrently: 1,
-    });
-  });
-
-  it("maps autoOffsetReset and keeps the other options", () => {
-    const resolved = resolveSubscriberOptions(["a", "b"], {
-      autoOffsetReset: "earliest",
-      groupId: "g",
-      schema,
-      codec: "json" as "auto",
-      description: "desc",
-      maxBatchSize: 10,
-    });
-    expect(resolved.consumer.fromBeginning).toBe(true);
-    expect(resolved.consumer.maxBatchSize).toBe(10);
-    expect(resolved.groupId).toBe("g");
-    expect(resolved.schema).toBe(schema);
-    expect(resolved.codec).toBe(jsonCodec);
-    expect(resolved.description).toBe("desc");
-    expect(resolveSubscriberOptions("a", { autoOffsetReset: "latest" }).consumer.fromBeginning).toBe(false);
-  });
-
-  it("derives timing defaults from the session timeout", () => {
-    expect(resolveSubscriberOptions("a", { sessionTimeoutMs: 6_000 }).consumer).toMatchObject({
-      heartbeatIntervalMs: 2_000,
-      rebalanceTimeoutMs: 60_000,
-      maxWaitMs: 500,
-    });
-    expect(resolveSubscriberOptions("a", { sessionTimeoutMs: 90_000 }).consumer.rebalanceTimeoutMs).toBe(90_000);
-  });
-
-  it("deduplicates topics, keeping the first order", () => {
-    expect(resolveSubscriberOptions(["b", "a", "b", "a", "c"], {}).topics).toEqual(["b", "a", "c"]);
-  });
-
-  it("rejects missing or invalid topics", () => {
-    for (const topics of [[], undefined, 42, ["ok", "bad topic"], ["a/b"], [""], ["x".repeat(250)], [7]]) {
-      expect(setupOption(() => resolveSubscriberOptions(topics, {}))).toBe("topics");
-    }
-    expect(resolveSubscriberOptions(["x".repeat(249), "a.b_c-D9"], {}).topics).toHaveLength(2);
-  });
-
-  it("names an unknown option key", () => {
-    const options = { groupId: "g", fromBeginning: true } as unknown as SubOptions;
-    expect(setupOption(() => resolveSubscriberOptions("a", options))).toBe("fromBeginning");
-  });
-
-  it("rejects a schema that is not a Standard Schema", () => {
-    for (const bad of [
-      {},
-      { parse: () => 1 },
-      "zod",
-      { "~standard": { version: 2, validate: () => ({ value: 1 }) } },
-    ]) {
-      expect(setupOption(() => resolveSubscriberOptions("a", { schema: bad as unknown as AnySchema }))).toBe("schema");
-    }
-  });
-
-  it("rejects an empty groupId, a bad autoOffsetReset and a bad codec", () => {
-    expect(setupOption(() => resolveSubscriberOptions("a", { groupId: "" }))).toBe("groupId");
-    expect(setupOption(() => resolveSubscriberOptions("a", { autoOffsetReset: "beginning" as "latest" }))).toBe(
-      "autoOffsetReset",
-    );
-    expect(setupOption(() => resolveSubscriberOptions("a", { codec: "yaml" as "auto" }))).toBe("codec");
-  });
-
-  it("requires heartbeatIntervalMs to be at most a third of sessionTimeoutMs", () => {
-    expect(
-      setupOption(() => resolveSubscriberOptions("a", { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 10_001 })),
-    ).toBe("heartbeatIntervalMs");
-    expect(setupOption(() => resolveSubscriberOptions("a", { heartbeatIntervalMs: 20_000 }))).toBe(
-      "heartbeatIntervalMs",
-    );
-    const ok = resolveSubscriberOptions("a", { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 10_000 });
-    expect(ok.consumer.heartbeatIntervalMs).toBe(10_000);
-  });
-
-  it("requires rebalanceTimeoutMs >= sessionTimeoutMs", () => {
-    expect(setupOption(() => resolveSubscriberOptions("a", { rebalanceTimeoutMs: 44_999 }))).toBe("rebalanceTimeoutMs");
-    expect(resolveSubscriberOptions("a", { rebalanceTimeoutMs: 45_000 }).consumer.rebalanceTimeoutMs).toBe(45_000);
-  });
-
-  it("requires maxWaitMs < sessionTimeoutMs", () => {
-    expect(setupOption(() => resolveSubscriberOptions("a", { maxWaitMs: 45_000 }))).toBe("maxWaitMs");
-    expect(setupOption(() => resolveSubscriberOptions("a", { sessionTimeoutMs: 9_000, maxWaitMs: 10_000 }))).toBe(
-      "maxWaitMs",
-    );
-    expect(resolveSubscriberOptions("a", { maxWaitMs: 44_999 }).consumer.maxWaitMs).toBe(44_999);
-  });
-
-  it("rejects non-integer or non-positive numbers", () => {
-    expect(setupOption(() => resolveSubscriberOptions("a", { sessionTimeoutMs: 0 }))).toBe("sessionTimeoutMs");
-    expect(setupOption(() => resolveSubscriberOptions("a", { maxBatchSize: 2.5 }))).toBe("maxBatchSize");
   });
 });
 

@@ -1,5 +1,13 @@
 import type { ScopeOptions } from "./scope.js";
-import { type Codec, type CodecName, isLogLevel, type Logger, type LogLevel, resolveCodec, SetupError } from "@faststream/core";
+import {
+  type Codec,
+  type CodecName,
+  isLogLevel,
+  type Logger,
+  type LogLevel,
+  resolveCodec,
+  SetupError,
+} from "@faststream/core";
 import type { HeadersInit } from "./headers.js";
 
 /** Options of `new KafkaBroker(bootstrapServers, options)`. */

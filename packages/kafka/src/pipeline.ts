@@ -38,7 +38,11 @@ export interface PipelineConfig {
   /** Broker, router and subscriber middlewares, outer to inner. */
   readonly middlewares: readonly KafkaMiddleware[];
   readonly handlers: readonly PreparedHandler[];
-  readonly send: (record: OutgoingRecord, body: unknown, middlewares: readonly KafkaMiddleware[]) => Promise<RecordMetadata>;
+  readonly send: (
+    record: OutgoingRecord,
+    body: unknown,
+    middlewares: readonly KafkaMiddleware[],
+  ) => Promise<RecordMetadata>;
   readonly replyRecord: (body: unknown, topic: string, correlationId: string) => OutgoingRecord;
   readonly label: string;
 }
@@ -93,7 +97,9 @@ function pickHandler(config: PipelineConfig, message: AnyMessage): PreparedHandl
 /** The settlement a policy gives an outcome. */
 function policySettlement(policy: AckPolicy, error: unknown): Settlement | undefined {
   if (error === undefined) return policy === "manual" ? undefined : "ack";
+  // Deterministic failures would fail again on redelivery: never nack them.
   if (error instanceof DecodeError || error instanceof ValidationError) return "reject";
+  if (error instanceof MessageError && error.code === "NO_HANDLER") return "reject";
   switch (policy) {
     case "ack":
     case "ack_first":
@@ -103,6 +109,30 @@ function policySettlement(policy: AckPolicy, error: unknown): Settlement | undef
     case "nack_on_error":
     case "manual":
       return "nack";
+  }
+}
+
+function settle(message: AnyMessage, settlement: Settlement | undefined): void {
+  if (settlement === "ack") message.ack();
+  else if (settlement === "reject") message.reject();
+  else if (settlement === "nack") message.nack();
+}
+
+/** What a control-flow error asks for: a settlement, plus whether to stop the subscriber. */
+function controlSettlement(settlement: Settlement | "skip" | "stop"): Settlement {
+  return settlement === "skip" || settlement === "stop" ? "ack" : settlement;
+}
+
+/** Runs afterProcessed hooks inner to outer; a failing hook is logged, never thrown. */
+async function runAfter(mws: readonly KafkaMiddleware[], message: AnyMessage, error: unknown): Promise<void> {
+  for (let i = mws.length - 1; i >= 0; i--) {
+    const hook = mws[i]!.afterProcessed;
+    if (!hook) continue;
+    try {
+      await hook.call(mws[i], message as KafkaMessage<unknown>, error);
+    } catch (hookError) {
+      message.logger.error({ err: hookError }, "afterProcessed middleware failed");
+    }
   }
 }
 
@@ -120,12 +150,16 @@ function report(message: AnyMessage, error: unknown, settlement: Settlement | un
  * consume hooks around the handler, publish the result, settle per policy, after hooks.
  * Never throws: every failure is logged with the message's location and settled.
  */
-export async function processMessage(config: PipelineConfig, message: AnyMessage, basePolicy: AckPolicy): Promise<After> {
+export async function processMessage(
+  config: PipelineConfig,
+  message: AnyMessage,
+  basePolicy: AckPolicy,
+): Promise<After> {
   const mws = config.middlewares;
   let error: unknown;
   let policy = basePolicy;
   let after: After = "continue";
-  let explicit: Settlement | "skip" | undefined;
+  let explicit: Settlement | "skip" | "stop" | undefined;
   try {
     for (const mw of mws) if (mw.onReceive) await mw.onReceive(message as KafkaMessage<unknown>);
     message.body = await decodeBody(config, message);
@@ -137,40 +171,33 @@ export async function processMessage(config: PipelineConfig, message: AnyMessage
     await resolveDeps(config, message);
     const chain = handler.middlewares.length ? [...mws, ...handler.middlewares] : mws;
     const call = async (): Promise<unknown> => handler.call(message.body, message);
-    const result = chain.length ? await wrapConsume(chain as KafkaMiddleware[], message as KafkaMessage<unknown>, call) : await call();
+    const result = chain.length
+      ? await wrapConsume(chain as KafkaMiddleware[], message as KafkaMessage<unknown>, call)
+      : await call();
     if (result !== undefined && result !== null) await publishResult(config, handler, message, result, chain);
   } catch (err) {
     if (isControlFlow(err)) {
       if (err.settlement === "stop") after = "stop";
-      explicit = err.settlement === "stop" ? "ack" : err.settlement;
+      explicit = err.settlement;
     } else {
       error = err;
     }
   }
-  const settlement = explicit === "skip" ? "ack" : (explicit ?? policySettlement(policy, error));
-  if (error !== undefined && message.settlement === undefined) report(message, error, settlement, config.label);
-  if (settlement === "ack") message.ack();
-  else if (settlement === "reject") message.reject();
-  else if (settlement === "nack") message.nack();
-  for (let i = mws.length - 1; i >= 0; i--) {
-    const hook = mws[i]!.afterProcessed;
-    if (!hook) continue;
-    try {
-      await hook.call(mws[i], message as KafkaMessage<unknown>, error);
-    } catch (hookError) {
-      message.logger.error({ err: hookError }, "afterProcessed middleware failed");
-    }
-  }
+  const settlement = explicit ? controlSettlement(explicit) : policySettlement(policy, error);
+  if (error !== undefined) report(message, error, message.settlement ?? settlement, config.label);
+  settle(message, settlement);
+  await runAfter(mws, message, error);
   return after;
 }
 
 /**
  * Processes a batch for a batch subscriber: each record is decoded and validated on its own
  * (bad ones are rejected and reported), then the handler gets the good ones together; they
- * are settled together.
+ * are settled together. Never throws.
  */
-export async function processBatch(config: PipelineConfig, messages: readonly AnyMessage[], basePolicy: AckPolicy): Promise<After> {
+export async function processBatch(config: PipelineConfig, messages: readonly AnyMessage[]): Promise<After> {
   const good: AnyMessage[] = [];
+  let after: After = "continue";
   for (const m of messages) {
     try {
       for (const mw of config.middlewares) if (mw.onReceive) await mw.onReceive(m as KafkaMessage<unknown>);
@@ -178,14 +205,16 @@ export async function processBatch(config: PipelineConfig, messages: readonly An
       await resolveDeps(config, m);
       good.push(m);
     } catch (err) {
-      const settlement = isControlFlow(err) ? (err.settlement === "nack" ? "nack" : "ack") : "reject";
-      if (!isControlFlow(err)) report(m, err, "reject", config.label);
-      if (settlement === "nack") m.nack();
-      else if (settlement === "reject") m.reject();
-      else m.ack();
+      if (isControlFlow(err)) {
+        if (err.settlement === "stop") after = "stop";
+        settle(m, controlSettlement(err.settlement));
+      } else {
+        report(m, err, "reject", config.label);
+        settle(m, "reject");
+      }
     }
   }
-  if (good.length === 0) return "continue";
+  if (good.length === 0) return after;
   const handler = config.handlers[0]!;
   let error: unknown;
   let explicit: Settlement | "skip" | "stop" | undefined;
@@ -197,25 +226,20 @@ export async function processBatch(config: PipelineConfig, messages: readonly An
         good.map((m) => m.body),
         good,
       );
-    const result = chain.length ? await wrapConsume(chain as KafkaMiddleware[], first as KafkaMessage<unknown>, call) : await call();
+    const result = chain.length
+      ? await wrapConsume(chain as KafkaMiddleware[], first as KafkaMessage<unknown>, call)
+      : await call();
     if (result !== undefined && result !== null) await publishResult(config, handler, first, result, chain);
   } catch (err) {
     if (isControlFlow(err)) explicit = err.settlement;
     else error = err;
   }
-  const settlement =
-    explicit === "skip" || explicit === "stop" ? "ack" : (explicit ?? policySettlement(handler.ackPolicy, error));
+  if (explicit === "stop") after = "stop";
+  const settlement = explicit ? controlSettlement(explicit) : policySettlement(handler.ackPolicy, error);
   if (error !== undefined) report(first, error, settlement, config.label);
-  for (const m of good) {
-    if (settlement === "ack") m.ack();
-    else if (settlement === "reject") m.reject();
-    else if (settlement === "nack") m.nack();
-  }
-  for (let i = config.middlewares.length - 1; i >= 0; i--) {
-    const hook = config.middlewares[i]!.afterProcessed;
-    if (hook) await Promise.resolve(hook.call(config.middlewares[i], first as KafkaMessage<unknown>, error)).catch(() => undefined);
-  }
-  return explicit === "stop" ? "stop" : "continue";
+  for (const m of good) settle(m, settlement);
+  await runAfter(config.middlewares, first, error);
+  return after;
 }
 
 export { sendWithHooks };

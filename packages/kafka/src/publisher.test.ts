@@ -1,21 +1,29 @@
-import { autoCodec, EncodeError, jsonCodec, SetupError, stringCodec } from "@faststream/core";
+import { autoCodec, EncodeError, jsonCodec, SetupError, StateError, stringCodec } from "@faststream/core";
 import { describe, expect, it } from "vitest";
 import type { OutgoingRecord, RecordMetadata } from "./driver.js";
 import type { KafkaPublisherOptions } from "./options.js";
-import { buildRecord, createPublisher, publishersOf, type RecordSink } from "./publisher.js";
+import { buildRecord, createPublisher, type PublisherBinding, publishersOf, type RecordSink } from "./publisher.js";
+import { type KafkaMiddleware, Scope } from "./scope.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-/** A RecordSink that records what it is asked to send. */
-function recordingSink(): RecordSink & { records: OutgoingRecord[] } {
+type Sent = { record: OutgoingRecord; body: unknown; middlewares: readonly KafkaMiddleware[] };
+
+/** A binding whose sink records what it is asked to send. */
+function recordingSink(
+  scope: Scope = new Scope(),
+): PublisherBinding & { records: OutgoingRecord[]; sent: Sent[]; bound: RecordSink | undefined } {
   const records: OutgoingRecord[] = [];
-  return {
-    records,
-    async send(record: OutgoingRecord): Promise<RecordMetadata> {
+  const sent: Sent[] = [];
+  const sink: RecordSink = {
+    async sendThrough(record, body, middlewares): Promise<RecordMetadata> {
       records.push(record);
+      sent.push({ record, body, middlewares });
       return { topic: record.topic, partition: record.partition ?? 0, offset: String(records.length - 1) };
     },
   };
+  const binding = { scope, records, sent, bound: sink as RecordSink | undefined, sink: () => binding.bound };
+  return binding;
 }
 
 describe("buildRecord", () => {
@@ -191,5 +199,58 @@ describe("createPublisher", () => {
     expect(publishersOf(method)).toEqual([publisher]);
     const fieldContext = { kind: "field", name: "x" } as unknown as ClassMethodDecoratorContext;
     expect(() => publisher(() => 1, fieldContext)).toThrow(/decorates methods, not fields/);
+  });
+
+  it("prefixes the topic with the scope's full prefix, following later prefix changes", async () => {
+    const root = new Scope({ prefix: "v1." });
+    const router = new Scope({ prefix: "orders." }, root);
+    const binding = recordingSink(router);
+    const publisher = createPublisher(binding, "created");
+    expect(publisher.topic).toBe("v1.orders.created");
+    await publisher.publish(1);
+    expect(binding.records[0]!.topic).toBe("v1.orders.created");
+    router.prefix = `eu.${router.prefix}`;
+    expect(publisher.topic).toBe("v1.eu.orders.created");
+    expect(publisher.prepare(1).topic).toBe("v1.eu.orders.created");
+  });
+
+  it("sends the body through the scope's middleware chain, outer to inner", async () => {
+    const outer: KafkaMiddleware = {};
+    const inner: KafkaMiddleware = {};
+    const root = new Scope({ middlewares: [outer] });
+    const binding = recordingSink(new Scope({ middlewares: [inner] }, root));
+    const body = { n: 1 };
+    await createPublisher(binding, "t").publish(body);
+    expect(binding.sent).toHaveLength(1);
+    expect(binding.sent[0]!.body).toBe(body);
+    expect(binding.sent[0]!.middlewares).toEqual([outer, inner]);
+  });
+
+  it("prepare builds the publish record without sending", () => {
+    const binding = recordingSink(new Scope({ prefix: "p." }));
+    const publisher = createPublisher(binding, "t", { key: "dk", headers: { a: "1" } });
+    const record = publisher.prepare({ x: 1 }, { correlationId: "cid", partition: 1 });
+    expect(record).toMatchObject({ topic: "p.t", key: "dk", partition: 1 });
+    expect(record.headers).toMatchObject({ a: "1", correlation_id: "cid", "content-type": "application/json" });
+    expect(record.value?.toString()).toBe('{"x":1}');
+    expect(binding.records).toEqual([]);
+    expect(() => publisher.prepare(1, { partition: -1 })).toThrow(SetupError);
+  });
+
+  it("uses the nearest scope codec unless the publisher or the call sets one", () => {
+    const scope = new Scope({ codec: "string" }, new Scope({ codec: "json" }));
+    const viaScope = createPublisher(recordingSink(scope), "t");
+    expect(viaScope.prepare({ a: 1 }).headers["content-type"]).toBe("text/plain");
+    expect(viaScope.prepare({ a: 1 }, { codec: "json" }).headers["content-type"]).toBe("application/json");
+    const own = createPublisher(recordingSink(scope), "t", { codec: "json" });
+    expect(own.prepare("hi").value?.toString()).toBe('"hi"');
+  });
+
+  it("fails with a StateError while not bound to a broker", async () => {
+    const binding = recordingSink();
+    binding.bound = undefined;
+    const publisher = createPublisher(binding, "orphan");
+    await expect(publisher.publish(1)).rejects.toThrow(StateError);
+    await expect(publisher.publish(1)).rejects.toThrow(/"orphan"/);
   });
 });

@@ -82,7 +82,11 @@ export interface PublisherBinding {
 }
 
 /** Creates a publisher. @internal */
-export function createPublisher(binding: PublisherBinding, topic: string, options: KafkaPublisherOptions = {}): KafkaPublisher {
+export function createPublisher(
+  binding: PublisherBinding,
+  topic: string,
+  options: KafkaPublisherOptions = {},
+): KafkaPublisher {
   checkPublishOptions(options, true);
   const ownCodec = options.codec === undefined ? undefined : resolveCodec(options.codec);
   const attach = <F extends AnyFunction>(handler: F, context?: ClassMethodDecoratorContext): F => {
@@ -123,5 +127,7 @@ export function sendWithHooks(
   send: (record: OutgoingRecord) => Promise<RecordMetadata>,
 ): Promise<RecordMetadata> {
   if (middlewares.length === 0) return send(record);
-  return wrapPublish(middlewares, { topic: record.topic, body, headers: record.headers }, () => send(record)) as Promise<RecordMetadata>;
+  return wrapPublish(middlewares, { topic: record.topic, body, headers: record.headers }, () =>
+    send(record),
+  ) as Promise<RecordMetadata>;
 }

@@ -1,4 +1,11 @@
-import { type AnySchema, type Codec, type CodecName, type CodecOutput, type InferOutput, StateError } from "@faststream/core";
+import {
+  type AnySchema,
+  type Codec,
+  type CodecName,
+  type CodecOutput,
+  type InferOutput,
+  StateError,
+} from "@faststream/core";
 import { SubscriberDecl } from "./declaration.js";
 import { createSubscriberFacade, type FacadeHost, type KafkaSubscriber } from "./facade.js";
 import { checkTopic, type KafkaPublisherOptions } from "./options.js";
@@ -68,7 +75,12 @@ export abstract class KafkaRegistry {
     const resolved = resolveTarget(target, this.scope.fullPrefix());
     this.#decls.push(decl);
     host?.materialize(decl);
-    return createSubscriberFacade(decl, () => this.host(), resolved.label, (t, o) => this.publisher(t, o));
+    return createSubscriberFacade(
+      decl,
+      () => this.host(),
+      resolved.label,
+      (t, o) => this.publisher(t, o),
+    );
   }
 
   /** Declares a publisher for `topic` (prefixed like this registry's subscribers). */

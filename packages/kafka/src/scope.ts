@@ -54,7 +54,10 @@ export class Scope {
 
   constructor(options: ScopeOptions = {}, parent?: Scope) {
     this.parent = parent;
-    if (options.prefix !== undefined && (typeof options.prefix !== "string" || !/^[a-zA-Z0-9._-]*$/.test(options.prefix))) {
+    if (
+      options.prefix !== undefined &&
+      (typeof options.prefix !== "string" || !/^[a-zA-Z0-9._-]*$/.test(options.prefix))
+    ) {
       throw new SetupError("prefix", `${JSON.stringify(options.prefix)} is not a valid topic prefix`);
     }
     this.prefix = options.prefix ?? "";

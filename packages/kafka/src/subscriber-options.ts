@@ -1,4 +1,11 @@
-import { type AckPolicy, type AnySchema, type Codec, type CodecName, isStandardSchema, SetupError } from "@faststream/core";
+import {
+  type AckPolicy,
+  type AnySchema,
+  type Codec,
+  type CodecName,
+  isStandardSchema,
+  SetupError,
+} from "@faststream/core";
 import type { AssignmentStrategy, ConsumerSpec, DriverCapabilities, TopicPartition } from "./driver.js";
 import type { KafkaMessage } from "./message.js";
 import { positiveInt, rejectUnknown } from "./options.js";
@@ -205,16 +212,20 @@ export function resolveSubscriberOptions(
   if (ordering !== "partition" && ordering !== "key") {
     throw new SetupError("ordering", `expected "partition" or "key", got ${JSON.stringify(ordering)}`);
   }
-  if (options.batch !== undefined && typeof options.batch !== "boolean") throw new SetupError("batch", "expected a boolean");
-  if (options.maxRecords !== undefined && !options.batch) throw new SetupError("maxRecords", "only applies with batch: true");
-  if (options.batch && options.ordering === "key") throw new SetupError("ordering", "batch subscribers keep partition order");
+  if (options.batch !== undefined && typeof options.batch !== "boolean")
+    throw new SetupError("batch", "expected a boolean");
+  if (options.maxRecords !== undefined && !options.batch)
+    throw new SetupError("maxRecords", "only applies with batch: true");
+  if (options.batch && options.ordering === "key")
+    throw new SetupError("ordering", "batch subscribers keep partition order");
   checkAckPolicy(options.ackPolicy);
   if (options.dependencies !== undefined) {
     if (typeof options.dependencies !== "object" || options.dependencies === null) {
       throw new SetupError("dependencies", "expected an object of functions");
     }
     for (const [name, fn] of Object.entries(options.dependencies)) {
-      if (typeof fn !== "function") throw new SetupError(`dependencies.${name}`, "expected a function (message) => value");
+      if (typeof fn !== "function")
+        throw new SetupError(`dependencies.${name}`, "expected a function (message) => value");
     }
   }
   for (const hook of ["onAssigned", "onRevoked", "onLost"] as const) optionalFunction(options[hook], hook);
@@ -234,11 +245,16 @@ export function resolveSubscriberOptions(
       maxBatchSize,
       partitionsConcurrently: maxWorkers,
       groupInstanceId: options.groupInstanceId,
-      maxPollIntervalMs: options.maxPollIntervalMs === undefined ? undefined : positiveInt(options.maxPollIntervalMs, "maxPollIntervalMs", 0),
+      maxPollIntervalMs:
+        options.maxPollIntervalMs === undefined
+          ? undefined
+          : positiveInt(options.maxPollIntervalMs, "maxPollIntervalMs", 0),
       minBytes: options.minBytes === undefined ? undefined : positiveInt(options.minBytes, "minBytes", 0),
       maxBytes: options.maxBytes === undefined ? undefined : positiveInt(options.maxBytes, "maxBytes", 0),
       maxBytesPerPartition:
-        options.maxBytesPerPartition === undefined ? undefined : positiveInt(options.maxBytesPerPartition, "maxBytesPerPartition", 0),
+        options.maxBytesPerPartition === undefined
+          ? undefined
+          : positiveInt(options.maxBytesPerPartition, "maxBytesPerPartition", 0),
       isolationLevel: isolation,
       assignmentStrategies: strategies,
     },

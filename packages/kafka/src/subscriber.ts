@@ -65,7 +65,10 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     this.target = resolveTarget(decl.target, decl.scope.parent?.fullPrefix() ?? "");
     const ephemeral = `${host.clientId}-${crypto.randomUUID()}`;
     this.groupId = this.target.subscription.kind === "partitions" ? ephemeral : (this.options.groupId ?? ephemeral);
-    this.#semaphore = this.options.maxWorkers > 1 && this.options.ordering === "key" ? new Semaphore(this.options.maxWorkers) : undefined;
+    this.#semaphore =
+      this.options.maxWorkers > 1 && this.options.ordering === "key"
+        ? new Semaphore(this.options.maxWorkers)
+        : undefined;
     decl.isRunning = () => this.#consumer !== undefined;
   }
 
@@ -208,6 +211,8 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       }
       return;
     }
+    // A nack of a message an earlier nack already dropped: that rewind covers it.
+    if (!state.offsets.isOpen(offset)) return;
     // Redeliver from the first unsettled message (never skip one still open before it).
     const from = Math.min(offset, state.offsets.firstOpen() ?? offset);
     state.offsets.rewind(from);
@@ -267,7 +272,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     if (this.options.batch) {
       for (let i = 0; i < messages.length && live(); i += this.options.maxRecords) {
         const chunk = messages.slice(i, i + this.options.maxRecords);
-        if ((await processBatch(config, chunk, this.#policy)) === "stop") this.#stopSoon();
+        if ((await processBatch(config, chunk)) === "stop") this.#stopSoon();
         await control.heartbeat();
       }
     } else if (this.#semaphore) {
@@ -284,7 +289,11 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   }
 
   /** Runs messages concurrently in lanes of equal keys (each lane in order), bounded by maxWorkers. */
-  async #byKey(messages: KafkaMessage<unknown, unknown, unknown>[], config: PipelineConfig, live: () => boolean): Promise<void> {
+  async #byKey(
+    messages: KafkaMessage<unknown, unknown, unknown>[],
+    config: PipelineConfig,
+    live: () => boolean,
+  ): Promise<void> {
     const lanes = new Map<string, KafkaMessage<unknown, unknown, unknown>[]>();
     let unkeyed = 0;
     for (const m of messages) {
@@ -319,14 +328,19 @@ export class SubscriberRuntime implements ConsumerCallbacks {
 
   onAssigned(partitions: readonly TopicPartition[]): void {
     for (const p of partitions) this.#state(p.topic, p.partition);
-    this.#logger.debug({ group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) }, "partitions assigned");
+    this.#logger.debug(
+      { group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) },
+      "partitions assigned",
+    );
     this.#assigned?.();
     this.#assigned = undefined;
     this.#hook("onAssigned", partitions);
   }
 
   async onRevoked(partitions: readonly TopicPartition[]): Promise<void> {
-    const states = partitions.map((p) => this.#partitions.get(key(p.topic, p.partition))).filter((s) => s !== undefined);
+    const states = partitions
+      .map((p) => this.#partitions.get(key(p.topic, p.partition)))
+      .filter((s) => s !== undefined);
     await this.#commit(states);
     for (const p of partitions) this.#partitions.delete(key(p.topic, p.partition));
     this.#hook("onRevoked", partitions);
@@ -334,7 +348,10 @@ export class SubscriberRuntime implements ConsumerCallbacks {
 
   onLost(partitions: readonly TopicPartition[]): void {
     for (const p of partitions) this.#partitions.delete(key(p.topic, p.partition));
-    this.#logger.warn({ group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) }, "partitions lost");
+    this.#logger.warn(
+      { group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) },
+      "partitions lost",
+    );
     this.#hook("onLost", partitions);
   }
 
@@ -351,4 +368,3 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       .catch((err: unknown) => this.#logger.error({ err, group: this.groupId }, `${name} hook failed`));
   }
 }
-

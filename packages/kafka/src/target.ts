@@ -5,7 +5,9 @@ const TOPIC_RE = /^[a-zA-Z0-9._-]{1,249}$/;
 const PARAM_RE = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** Names of `{name}` parameters in a topic template. */
-export type ParamNames<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | ParamNames<Rest> : never;
+export type ParamNames<S extends string> = S extends `${string}{${infer P}}${infer Rest}`
+  ? P | ParamNames<Rest>
+  : never;
 
 /** Path parameters a subscriber target exposes on its messages (`message.params`). */
 export type PathParams<Target> = Target extends string
@@ -76,7 +78,8 @@ export function resolveTarget(target: unknown, prefix: string): ResolvedTarget {
       if (typeof tp !== "object" || tp === null || !Number.isInteger(tp.partition) || (tp.partition as number) < 0) {
         throw new SetupError(`partitions[${i}]`, "expected { topic, partition } with a partition >= 0");
       }
-      return { topic: prefix + checkTopicName(tp.topic, `partitions[${i}].topic`), partition: tp.partition as number };
+      checkTopicName(tp.topic, `partitions[${i}].topic`);
+      return { topic: checkTopicName(prefix + tp.topic, `partitions[${i}].topic`), partition: tp.partition as number };
     });
     return {
       subscription: { kind: "partitions", partitions },
@@ -92,11 +95,15 @@ export function resolveTarget(target: unknown, prefix: string): ResolvedTarget {
   if (templated.length > 0) {
     if (list.length > 1) throw new SetupError("topics", "a {param} template must be the only topic of its subscriber");
     const template = prefix + (list[0] as string);
+    const names = [...template.matchAll(PARAM_RE)].map((m) => m[1]);
+    if (new Set(names).size !== names.length) {
+      throw new SetupError("topics", `${JSON.stringify(template)} repeats a {parameter} name`);
+    }
     const pattern = templateToRegex(template);
     checkTopicName(template.replace(PARAM_RE, "x"), "topics");
     return { subscription: { kind: "pattern", pattern }, params: pattern, label: template };
   }
-  const topics = [...new Set(list.map((t) => prefix + checkTopicName(t, "topics")))];
+  const topics = [...new Set(list.map((t) => checkTopicName(prefix + checkTopicName(t, "topics"), "topics")))];
   return { subscription: { kind: "topics", topics }, params: undefined, label: topics.join(", ") };
 }
 

@@ -40,7 +40,10 @@ export class MemoryCluster {
   /** Creates a topic (no-op when it exists). */
   createTopic(name: string, partitions = this.defaultPartitions): void {
     if (this.#topics.has(name)) return;
-    this.#topics.set(name, Array.from({ length: partitions }, () => []));
+    this.#topics.set(
+      name,
+      Array.from({ length: partitions }, () => []),
+    );
     this.#notify();
     for (const [groupId, group] of this.#groups) {
       if (group.members.some((m) => m.wants(name))) void this.#rebalance(groupId);
@@ -60,6 +63,12 @@ export class MemoryCluster {
 
   /** Appends records; returns where each landed. */
   append(records: readonly OutgoingRecord[]): RecordMetadata[] {
+    for (const r of records) {
+      const n = this.partitions(r.topic);
+      if (r.partition !== undefined && (r.partition < 0 || r.partition >= n)) {
+        throw new Error(`topic ${r.topic} has no partition ${r.partition}`);
+      }
+    }
     const out = records.map((r) => {
       const n = this.partitions(r.topic);
       let partition = r.partition;
