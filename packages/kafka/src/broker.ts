@@ -45,8 +45,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   readonly logger: Logger;
   /** Normalised options. */
   readonly config: ResolvedBrokerOptions;
-  /** @internal */
-  readonly driver: KafkaDriver;
+  #driver: KafkaDriver;
   readonly #runtimes = new Map<SubscriberDecl, SubscriberRuntime>();
   #state: State = "idle";
   #connecting: Promise<void> | undefined;
@@ -59,7 +58,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     super(new Scope(scopeOptions));
     this.config = config;
     this.logger = childLogger(config.logger ?? consoleLogger({ level: config.logLevel }), {});
-    this.driver = driverFactory({
+    this.#driver = driverFactory({
       brokers: config.brokers,
       clientId: config.clientId,
       logger: this.logger,
@@ -70,6 +69,35 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
 
   protected override host(): RegistryHost {
     return this;
+  }
+
+  /** The client-library driver. @internal */
+  get driver(): KafkaDriver {
+    return this.#driver;
+  }
+
+  /** Replaces the driver of a stopped broker; returns the previous one. @internal (TestKafkaBroker) */
+  swapDriver(driver: KafkaDriver): KafkaDriver {
+    if (this.#state !== "idle") throw new StateError("stop the broker before replacing its transport");
+    const previous = this.#driver;
+    this.#driver = driver;
+    return previous;
+  }
+
+  /** Running subscribers that read `topic`. @internal */
+  runtimesFor(topic: string, partition: number): SubscriberRuntime[] {
+    return [...this.#runtimes.values()].filter((r) => {
+      if (!r.running) return false;
+      const sub = r.target.subscription;
+      if (sub.kind === "topics") return sub.topics.includes(topic);
+      if (sub.kind === "pattern") return sub.pattern.test(topic);
+      return sub.partitions.some((p) => p.topic === topic && (partition < 0 || p.partition === partition));
+    });
+  }
+
+  /** Every subscriber declaration bound to this broker. @internal */
+  get subscriberDeclarations(): SubscriberDecl[] {
+    return [...this.#runtimes.keys()];
   }
 
   /** @internal */
@@ -87,7 +115,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
 
   /** Name of the client library behind this broker (`kafkajs`, `confluent`, `memory`). */
   get driverName(): string {
-    return this.driver.capabilities.name;
+    return this.#driver.capabilities.name;
   }
 
   /** App-scoped values handlers reach as `message.context`. */
@@ -196,7 +224,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     }
     if (this.#connecting) await this.#connecting;
     try {
-      return await this.driver.send(records);
+      return await this.#driver.send(records);
     } catch (err) {
       if (isFastStreamError(err)) throw err;
       const topics = [...new Set(records.map((r) => r.topic))].join(", ");
@@ -206,14 +234,14 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
 
   /** True if the cluster answers a metadata request within `timeoutMs` (default 5 s). */
   ping(timeoutMs = 5_000): Promise<boolean> {
-    return this.driver.ping(timeoutMs);
+    return this.#driver.ping(timeoutMs);
   }
 
   /** Connects the producer (subscribers start with `start()`). Idempotent. */
   connect(): Promise<void> {
     if (this.#state !== "idle") return this.#connecting ?? Promise.resolve();
     this.#state = "connecting";
-    this.#connecting = this.driver
+    this.#connecting = this.#driver
       .connect()
       .then(() => {
         this.#state = "connected";
@@ -263,7 +291,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     this.#state = "stopping";
     try {
       await Promise.all([...this.#runtimes.values()].map((r) => r.stop()));
-      await this.driver.disconnect();
+      await this.#driver.disconnect();
     } finally {
       this.#state = "idle";
     }

@@ -45,8 +45,24 @@ const ANY_CAPS: DriverCapabilities = {
   network: true,
 };
 
+/** One recorded handler call (see `TestKafkaBroker`). */
+export interface HandlerCall {
+  /** The body (an array of bodies for batch subscribers). */
+  readonly body: unknown;
+  /** The message (an array of messages for batch subscribers). */
+  readonly message: unknown;
+  /** What the handler returned, once it finished. */
+  result?: unknown;
+  /** What the handler threw, if it did. */
+  error?: unknown;
+}
+
 /** A declared subscriber: target, options and handlers, independent of any broker. @internal */
 export class SubscriberDecl {
+  /** Handler calls, recorded while a test broker spies on this subscriber. */
+  spy: HandlerCall[] | undefined;
+  /** Notified after each recorded call. */
+  spyListeners = new Set<() => void>();
   readonly scope: Scope;
   readonly target: SubscriberTarget;
   readonly rawOptions: KafkaSubscriberOptions<AnySchema | undefined, CodecName | Codec<unknown>, object>;

@@ -1,9 +1,20 @@
 import { SetupError, StateError } from "@faststream/core";
 import type { HandlerOptions, KafkaHandler, PublisherFactory, SubscriberDecl } from "./declaration.js";
+import type { KafkaMessage } from "./message.js";
 import type { KafkaPublisherOptions } from "./options.js";
 import type { KafkaPublisher } from "./publisher.js";
 import type { KafkaMiddleware } from "./scope.js";
 import type { SubscriberRuntime } from "./subscriber.js";
+
+/** Hidden link from a facade to its declaration (for test brokers). @internal */
+export const DECL = Symbol("faststream.subscriber.declaration");
+
+/** The declaration behind a subscriber facade. @internal */
+export function declarationOf(subscriber: object): SubscriberDecl {
+  const decl = (subscriber as { [DECL]?: SubscriberDecl })[DECL];
+  if (!decl) throw new TypeError("not a FastStream subscriber");
+  return decl;
+}
 
 /** A decorator registering a class method as a handler. */
 export type HandlerDecorator<T, P, D, B extends boolean> = (
@@ -37,6 +48,14 @@ export interface KafkaSubscriber<T, P = {}, D = {}, B extends boolean = false> {
   start(): Promise<void>;
   /** Stops this subscriber alone (graceful: in-flight handlers finish, offsets are committed). */
   stop(): Promise<void>;
+  /**
+   * Pull mode (a subscriber without handlers): the next message, or `undefined` after
+   * `timeoutMs` (default 5 000). The previous one is acknowledged when the next is requested,
+   * unless it was settled already.
+   */
+  getOne(options?: { timeoutMs?: number }): Promise<KafkaMessage<T, P, D> | undefined>;
+  /** Pull mode: iterate messages as they arrive (each acknowledged when the loop moves on). */
+  [Symbol.asyncIterator](): AsyncIterator<KafkaMessage<T, P, D>>;
 }
 
 /** Runtime access for a facade. @internal */
@@ -92,6 +111,24 @@ export function createSubscriberFacade<T, P, D, B extends boolean>(
     },
     start: () => host()!.startSubscriber(runtime()),
     stop: () => runtime().stop(),
+    getOne: (options: { timeoutMs?: number } = {}) => runtime().pull(options.timeoutMs ?? 5_000),
+    [Symbol.asyncIterator]: () => {
+      const rt = runtime();
+      return {
+        async next(): Promise<IteratorResult<unknown>> {
+          while (rt.pullable) {
+            const message = await rt.pull(60_000);
+            if (message) return { done: false, value: message };
+          }
+          return { done: true, value: undefined };
+        },
+        async return(): Promise<IteratorResult<unknown>> {
+          rt.releasePulled();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+    [DECL]: decl,
   });
   Object.defineProperties(facade, {
     target: { get: () => host()?.runtime(decl)?.target.label ?? label, enumerable: true },

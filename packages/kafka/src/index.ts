@@ -1,5 +1,5 @@
 export * from "./broker.js";
-export type { HandlerOptions, KafkaHandler } from "./declaration.js";
+export type { HandlerCall, HandlerOptions, KafkaHandler } from "./declaration.js";
 export type * from "./driver.js";
 export type { HandlerDecorator, KafkaSubscriber } from "./facade.js";
 export * from "./headers.js";
@@ -13,3 +13,5 @@ export * from "./router.js";
 export type { Decoder, KafkaMiddleware, ScopeOptions } from "./scope.js";
 export * from "./subscriber-options.js";
 export type { ParamNames, PathParams, SubscriberTarget } from "./target.js";
+export { MemoryCluster, MemoryDriver } from "./memory/index.js";
+export * from "./testing.js";

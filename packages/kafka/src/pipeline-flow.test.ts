@@ -259,14 +259,14 @@ describe("processBatch", () => {
     ]);
   });
 
-  it("runs afterProcessed inner to outer once, with the first message and the error", async () => {
+  it("runs afterProcessed inner to outer for each message of the batch, with the error", async () => {
     const log: string[] = [];
     const mw = (name: string): KafkaMiddleware => ({
       afterProcessed: (m, e) => void log.push(`${name}:${(m as Msg).offset}:${(e as Error | undefined)?.message}`),
     });
     const t = setup([handler(fail)], { middlewares: [mw("a"), mw("b")] });
     expect(await processBatch(t.config, [t.message(), t.message()])).toBe("continue");
-    expect(log).toEqual(["b:0:boom", "a:0:boom"]);
+    expect(log).toEqual(["b:0:boom", "a:0:boom", "b:1:boom", "a:1:boom"]);
   });
 
   it("logs a failing afterProcessed instead of throwing or swallowing it", async () => {

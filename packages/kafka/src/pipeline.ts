@@ -238,7 +238,7 @@ export async function processBatch(config: PipelineConfig, messages: readonly An
   const settlement = explicit ? controlSettlement(explicit) : policySettlement(handler.ackPolicy, error);
   if (error !== undefined) report(first, error, settlement, config.label);
   for (const m of good) settle(m, settlement);
-  await runAfter(config.middlewares, first, error);
+  for (const m of good) await runAfter(config.middlewares, m, error);
   return after;
 }
 

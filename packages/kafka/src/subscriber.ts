@@ -1,5 +1,5 @@
 import { type AckPolicy, type Logger, type Settlement, StateError } from "@faststream/core";
-import type { SubscriberDecl } from "./declaration.js";
+import type { HandlerCall, SubscriberDecl } from "./declaration.js";
 import type {
   BatchControl,
   ConsumerCallbacks,
@@ -12,6 +12,7 @@ import type {
 } from "./driver.js";
 import { KafkaMessage, type MessageOrigin } from "./message.js";
 import { PartitionOffsets } from "./offsets.js";
+import { PullQueue } from "./pull.js";
 import { type PipelineConfig, type PreparedHandler, processBatch, processMessage } from "./pipeline.js";
 import { publishersOf, type RecordSink } from "./publisher.js";
 import { Scope } from "./scope.js";
@@ -56,6 +57,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   #crashed: Error | undefined;
   #stopping = false;
   #commitScheduled = false;
+  #pull: PullQueue | undefined;
 
   constructor(decl: SubscriberDecl, host: BrokerHost) {
     this.decl = decl;
@@ -70,6 +72,26 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         ? new Semaphore(this.options.maxWorkers)
         : undefined;
     decl.isRunning = () => this.#consumer !== undefined;
+  }
+
+  /**
+   * Pulls the next message of a subscriber without handlers; `undefined` on timeout or stop.
+   * The previous pulled message is acknowledged (if still unsettled) when the next is asked for.
+   */
+  async pull(timeoutMs: number): Promise<KafkaMessage<unknown, unknown, unknown> | undefined> {
+    if (!this.#consumer) throw new StateError(`subscriber on ${this.target.label} is not running`);
+    if (!this.#pull) throw new StateError(`subscriber on ${this.target.label} has handlers; it cannot be pulled from`);
+    return this.#pull.take(timeoutMs);
+  }
+
+  /** True while messages can be pulled. */
+  get pullable(): boolean {
+    return this.#consumer !== undefined && this.#pull !== undefined && !this.#pull.closed;
+  }
+
+  /** The puller is done with its last message. */
+  releasePulled(): void {
+    this.#pull?.release();
   }
 
   /** True while the consumer runs. */
@@ -93,8 +115,23 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     const scope = decl.scope;
     this.#policy = scope.resolveAckPolicy();
     const subscriberPublishers = decl.publishers;
+    const spied = (fn: (body: unknown, message: unknown) => unknown) => async (body: unknown, message: unknown) => {
+      const call: HandlerCall = { body, message };
+      decl.spy?.push(call);
+      try {
+        call.result = await fn(body, message);
+        return call.result;
+      } catch (err) {
+        call.error = err;
+        throw err;
+      } finally {
+        for (const l of decl.spyListeners) l();
+      }
+    };
     const prepared: PreparedHandler[] = decl.handlers.map((h) => ({
-      call: (body: unknown, message: unknown) => h.fn.call(h.self.value, body, message),
+      call: ((call) => (decl.spy ? spied(call) : call))((body: unknown, message: unknown) =>
+        h.fn.call(h.self.value, body, message),
+      ),
       filter: h.options.filter as PreparedHandler["filter"],
       middlewares: h.options.middlewares ?? [],
       ackPolicy: h.options.ackPolicy ?? this.#policy,
@@ -120,8 +157,12 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   /** Connects the consumer and waits until it joined its group (or the start timeout passed). */
   async start(): Promise<void> {
     if (this.#consumer) return;
+    // Without handlers the subscriber is pulled from (getOne / for await).
     if (this.decl.handlers.length === 0) {
-      throw new StateError(`subscriber on ${this.target.label} has no handler`);
+      this.#pull ??= new PullQueue();
+      this.#pull.reopen();
+    } else {
+      this.#pull = undefined;
     }
     this.#buildConfig();
     this.#stopping = false;
@@ -158,6 +199,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   async stop(): Promise<void> {
     this.#assigned?.();
     this.#assigned = undefined;
+    this.#pull?.close();
     const consumer = this.#consumer;
     if (!consumer) return;
     this.#stopping = true;
@@ -251,6 +293,13 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       control.resolveOffset(record.offset);
       return new KafkaMessage(state.origin, record);
     };
+    if (this.#pull) {
+      for (const record of batch.messages) {
+        if (!live() || !(await this.#pull.put(take(record)))) break;
+      }
+      await this.#commit([state]);
+      return;
+    }
     if (this.#policy === "ack_first") {
       // At-most-once: the whole batch is committed before any of it is handled.
       const messages = batch.messages.map(take);

@@ -29,6 +29,9 @@ export class MemoryCluster {
   /** Partitions of topics created on first use. */
   readonly defaultPartitions: number;
   readonly #topics = new Map<string, RawRecord[][]>();
+  /** Logical clock: when each topic was created. */
+  readonly #createdAt = new Map<string, number>();
+  #clock = 0;
   readonly #groups = new Map<string, Group>();
   #waiters: (() => void)[] = [];
   #roundRobin = 0;
@@ -44,10 +47,21 @@ export class MemoryCluster {
       name,
       Array.from({ length: partitions }, () => []),
     );
+    this.#createdAt.set(name, ++this.#clock);
     this.#notify();
     for (const [groupId, group] of this.#groups) {
       if (group.members.some((m) => m.wants(name))) void this.#rebalance(groupId);
     }
+  }
+
+  /** The logical time now (compare with {@link createdAt}). */
+  now(): number {
+    return this.#clock;
+  }
+
+  /** When a topic was created, on the logical clock (0 if unknown). */
+  createdAt(topic: string): number {
+    return this.#createdAt.get(topic) ?? 0;
   }
 
   /** Topic names. */

@@ -26,6 +26,8 @@ class MemoryConsumer implements DriverConsumer, MemoryMember {
   readonly #stale = new Set<string>();
   readonly #inflight = new Map<string, Promise<void>>();
   #running = false;
+  /** Logical time the consumer subscribed at: topics created later are read from their start. */
+  #since = 0;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
 
@@ -46,7 +48,8 @@ class MemoryConsumer implements DriverConsumer, MemoryMember {
     this.#assignment = [...partitions];
     for (const { topic, partition } of partitions) {
       const committed = this.#cluster.committed(this.#spec.groupId, topic, partition);
-      const start = committed ?? (this.#spec.fromBeginning ? 0 : this.#cluster.endOffset(topic, partition));
+      const newer = this.#cluster.createdAt(topic) > this.#since;
+      const start = committed ?? (this.#spec.fromBeginning || newer ? 0 : this.#cluster.endOffset(topic, partition));
       this.#positions.set(tpKey(topic, partition), start);
     }
     this.#callbacks.onAssigned(partitions);
@@ -66,6 +69,7 @@ class MemoryConsumer implements DriverConsumer, MemoryMember {
 
   async start(): Promise<void> {
     this.#running = true;
+    this.#since = this.#cluster.now();
     const sub = this.#spec.subscription;
     if (sub.kind === "partitions") {
       for (const p of sub.partitions) this.#cluster.partitions(p.topic);
