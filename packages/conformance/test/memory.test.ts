@@ -1,11 +1,23 @@
 // The conformance suite on TestKafkaBroker's in-memory transport (no network): brokers are
 // built like real ones and put in memory by TestKafkaBroker.
-import { KafkaBrokerBase, MemoryCluster, TestKafkaBroker } from "@faststream/kafka";
+import { KafkaBrokerBase, type KafkaDriver, MemoryCluster, MemoryDriver, TestKafkaBroker } from "@faststream/kafka";
 import { defineKafkaSuite } from "../src/index.js";
 
 const cluster = new MemoryCluster();
-const unused = () => {
-  throw new Error("TestKafkaBroker replaces the network transport");
+const capabilities = new MemoryDriver(cluster).capabilities;
+/** The network transport a broker is built with; TestKafkaBroker swaps it out before any use. */
+const unused = (): KafkaDriver => {
+  const fail = (): never => {
+    throw new Error("TestKafkaBroker replaces the network transport");
+  };
+  return {
+    capabilities: { ...capabilities, name: "network" },
+    connect: fail,
+    disconnect: fail,
+    send: fail,
+    createConsumer: fail,
+    ping: fail,
+  };
 };
 
 defineKafkaSuite({
