@@ -7,6 +7,7 @@ import { CapturingLogger, Collector, uniqueName } from "./env.js";
 import { ackCases } from "./suite-ack.js";
 import { concurrencyCases } from "./suite-concurrency.js";
 import { publishingCases } from "./suite-publishing.js";
+import { requestCases } from "./suite-requests.js";
 import { routingCases } from "./suite-routing.js";
 import { subscriberCases } from "./suite-subscribers.js";
 
@@ -27,6 +28,7 @@ export function defineKafkaSuite(def: KafkaSuiteDefinition): void {
     describe("publishing", () => publishingCases(ctx));
     describe("routing and middleware", () => routingCases(ctx));
     describe("concurrency and batches", () => concurrencyCases(ctx));
+    describe("requests, dynamic and pull subscribers, health", () => requestCases(ctx));
   });
 }
 

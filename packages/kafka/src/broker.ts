@@ -20,7 +20,9 @@ import {
   resolveBrokerOptions,
 } from "./options.js";
 import { buildRecord, sendWithHooks } from "./publisher.js";
+import type { KafkaMessage } from "./message.js";
 import { KafkaRegistry, type RegistryHost } from "./registry.js";
+import { type KafkaRequestOptions, RequestClient } from "./request.js";
 import { type KafkaMiddleware, Scope } from "./scope.js";
 import { type BrokerHost, SubscriberRuntime } from "./subscriber.js";
 
@@ -49,6 +51,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   readonly #runtimes = new Map<SubscriberDecl, SubscriberRuntime>();
   #state: State = "idle";
   #connecting: Promise<void> | undefined;
+  readonly #requests: RequestClient;
 
   constructor(bootstrapServers: string | readonly string[], options: KafkaBrokerOptions, driverFactory: DriverFactory) {
     const config = resolveBrokerOptions(bootstrapServers, options);
@@ -58,6 +61,14 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     super(new Scope(scopeOptions));
     this.config = config;
     this.logger = childLogger(config.logger ?? consoleLogger({ level: config.logLevel }), {});
+    this.#requests = new RequestClient(
+      {
+        logger: this.logger,
+        replySubscriber: (topic) => this.subscriber(topic, { description: "replies to this instance's requests" }),
+        publish: (body, topic, options) => this.publish(body, topic, options),
+      },
+      config.replyTopic,
+    );
     this.#driver = driverFactory({
       brokers: config.brokers,
       clientId: config.clientId,
@@ -232,6 +243,21 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     }
   }
 
+  /**
+   * Publishes a request to `topic` and resolves with the reply message (`reply.body` decoded).
+   * Works on real Kafka: replies come back on `replyTopic`, matched by correlation id.
+   * Rejects with {@link RequestTimeoutError} after `timeoutMs` (default 30 s).
+   *
+   * @example
+   * const reply = await broker.request({ a: 1, b: 2 }, "sum", { timeoutMs: 5_000 });
+   * reply.body; // 3
+   */
+  async request(body: unknown, topic: string, options?: KafkaRequestOptions): Promise<KafkaMessage<unknown>> {
+    checkTopic(topic);
+    if (this.#state === "idle") await this.connect();
+    return this.#requests.request(body, topic, options);
+  }
+
   /** True if the cluster answers a metadata request within `timeoutMs` (default 5 s). */
   ping(timeoutMs = 5_000): Promise<boolean> {
     return this.#driver.ping(timeoutMs);
@@ -289,6 +315,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     if (this.#state === "idle" || this.#state === "stopping") return;
     if (this.#connecting) await this.#connecting.catch(() => undefined);
     this.#state = "stopping";
+    this.#requests.close("the broker is stopping");
     try {
       await Promise.all([...this.#runtimes.values()].map((r) => r.stop()));
       await this.#driver.disconnect();

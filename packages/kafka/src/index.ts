@@ -15,3 +15,4 @@ export * from "./subscriber-options.js";
 export type { ParamNames, PathParams, SubscriberTarget } from "./target.js";
 export { MemoryCluster, MemoryDriver } from "./memory/index.js";
 export * from "./testing.js";
+export { type KafkaRequestOptions, RequestTimeoutError } from "./request.js";

@@ -34,6 +34,11 @@ export interface KafkaBrokerOptions {
   readonly decoder?: ScopeOptions["decoder"];
   /** Default acknowledgement policy (`reject_on_error` when unset). */
   readonly ackPolicy?: ScopeOptions["ackPolicy"];
+  /**
+   * Topic replies to `request()` come back on. Every instance reads it through a group of its
+   * own and keeps only its replies. Default `faststream.replies.<clientId>`.
+   */
+  readonly replyTopic?: string;
 }
 
 /** Options of one publish. */
@@ -72,6 +77,7 @@ const BROKER_KEYS = new Set([
   "codec",
   "decoder",
   "ackPolicy",
+  "replyTopic",
 ]);
 const PUBLISH_KEYS = new Set(["key", "partition", "headers", "correlationId", "replyTo", "timestamp", "codec"]);
 const PUBLISHER_KEYS = new Set([...PUBLISH_KEYS, "description"]);
@@ -103,6 +109,7 @@ export interface ResolvedBrokerOptions {
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly startTimeoutMs: number;
+  readonly replyTopic: string;
 }
 
 /** Validates and normalises broker options (SetupError names the bad option). */
@@ -136,6 +143,10 @@ export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptio
     connectTimeoutMs: positiveInt(options.connectTimeoutMs, "connectTimeoutMs", 10_000),
     requestTimeoutMs: positiveInt(options.requestTimeoutMs, "requestTimeoutMs", 30_000),
     startTimeoutMs: positiveInt(options.startTimeoutMs, "startTimeoutMs", 60_000),
+    replyTopic: checkTopic(
+      options.replyTopic ?? `faststream.replies.${options.clientId ?? "faststream"}`,
+      "replyTopic",
+    ),
   };
 }
 

@@ -191,6 +191,26 @@ export async function processMessage(
 }
 
 /**
+ * Prepares a message for pull mode: receive hooks, decode, validate, dependencies. A message
+ * that fails is reported and rejected (or settled per a control-flow error); returns false.
+ */
+export async function preparePulled(config: PipelineConfig, message: AnyMessage): Promise<boolean> {
+  try {
+    for (const mw of config.middlewares) if (mw.onReceive) await mw.onReceive(message as KafkaMessage<unknown>);
+    message.body = await decodeBody(config, message);
+    await resolveDeps(config, message);
+    return true;
+  } catch (err) {
+    if (isControlFlow(err)) settle(message, controlSettlement(err.settlement));
+    else {
+      report(message, err, "reject", config.label);
+      settle(message, "reject");
+    }
+    return false;
+  }
+}
+
+/**
  * Processes a batch for a batch subscriber: each record is decoded and validated on its own
  * (bad ones are rejected and reported), then the handler gets the good ones together; they
  * are settled together. Never throws.

@@ -21,6 +21,9 @@ function recordingSink(
       sent.push({ record, body, middlewares });
       return { topic: record.topic, partition: record.partition ?? 0, offset: String(records.length - 1) };
     },
+    async request() {
+      throw new Error("not used here");
+    },
   };
   const binding = { scope, records, sent, bound: sink as RecordSink | undefined, sink: () => binding.bound };
   return binding;

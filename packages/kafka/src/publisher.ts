@@ -3,12 +3,16 @@ import { type Codec, resolveCodec, StateError, wrapPublish } from "@faststream/c
 import type { OutgoingRecord, RecordMetadata } from "./driver.js";
 import { encodeHeaders, HeaderName } from "./headers.js";
 import { checkPublishOptions, type KafkaPublishOptions, type KafkaPublisherOptions } from "./options.js";
+import type { KafkaMessage } from "./message.js";
+import type { KafkaRequestOptions } from "./request.js";
 import type { KafkaMiddleware, Scope } from "./scope.js";
 
 /** Sends records for publishers; implemented by the broker. @internal */
 export interface RecordSink {
   /** Sends one record through `middlewares`' publish hooks. */
   sendThrough(record: OutgoingRecord, body: unknown, middlewares: readonly KafkaMiddleware[]): Promise<RecordMetadata>;
+  /** Sends a request and resolves with the reply. */
+  request(body: unknown, topic: string, options?: KafkaRequestOptions): Promise<KafkaMessage<unknown>>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a decorated function may take any arguments
@@ -32,6 +36,8 @@ export interface KafkaPublisher {
   readonly options: KafkaPublisherOptions;
   /** Publishes `body` with this publisher's defaults, overridden by `options`. */
   publish(body: unknown, options?: KafkaPublishOptions): Promise<RecordMetadata>;
+  /** Publishes a request with this publisher's defaults and resolves with the reply message. */
+  request(body: unknown, options?: KafkaRequestOptions): Promise<KafkaMessage<unknown>>;
   /** Builds the record a publish would send (no I/O). @internal */
   prepare(body: unknown, options?: KafkaPublishOptions): OutgoingRecord;
 }
@@ -113,6 +119,15 @@ export function createPublisher(
       const sink = binding.sink();
       if (!sink) throw new StateError(`publisher for "${topic}" belongs to a router that is not included in a broker`);
       return sink.sendThrough(prepare(body, publishOptions), body, binding.scope.chain());
+    },
+    async request(body: unknown, requestOptions: KafkaRequestOptions = {}): Promise<KafkaMessage<unknown>> {
+      const sink = binding.sink();
+      if (!sink) throw new StateError(`publisher for "${topic}" belongs to a router that is not included in a broker`);
+      const { description: _description, ...defaults } = options;
+      return sink.request(body, binding.scope.fullPrefix() + topic, {
+        ...defaults,
+        ...requestOptions,
+      } as KafkaRequestOptions);
     },
   });
   Object.defineProperty(publisher, "topic", { get: () => binding.scope.fullPrefix() + topic, enumerable: true });

@@ -13,7 +13,7 @@ import type {
 import { KafkaMessage, type MessageOrigin } from "./message.js";
 import { PartitionOffsets } from "./offsets.js";
 import { PullQueue } from "./pull.js";
-import { type PipelineConfig, type PreparedHandler, processBatch, processMessage } from "./pipeline.js";
+import { type PipelineConfig, type PreparedHandler, preparePulled, processBatch, processMessage } from "./pipeline.js";
 import { publishersOf, type RecordSink } from "./publisher.js";
 import { Scope } from "./scope.js";
 import { Semaphore } from "./semaphore.js";
@@ -295,7 +295,10 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     };
     if (this.#pull) {
       for (const record of batch.messages) {
-        if (!live() || !(await this.#pull.put(take(record)))) break;
+        if (!live()) break;
+        const message = take(record);
+        if (!(await preparePulled(config, message))) continue;
+        if (!(await this.#pull.put(message))) break;
       }
       await this.#commit([state]);
       return;
