@@ -50,7 +50,7 @@ export function requestCases(ctx: SuiteContext): void {
     const replies = await Promise.all(
       Array.from({ length: n }, (_, i) => client.request({ n: i }, t, { key: `k${i}`, timeoutMs: 60_000 })),
     );
-    replies.forEach((reply, i) => expect(reply.body).toEqual({ n: i, doubled: i * 2 }));
+    for (const [i, reply] of replies.entries()) expect(reply.body).toEqual({ n: i, doubled: i * 2 });
     expect(handledBy[0]! + handledBy[1]!).toBeGreaterThanOrEqual(n);
     expect(handledBy[0]).toBeGreaterThan(0);
     expect(handledBy[1]).toBeGreaterThan(0);
