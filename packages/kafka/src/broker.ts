@@ -75,6 +75,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
       logger: this.logger,
       connectTimeoutMs: config.connectTimeoutMs,
       requestTimeoutMs: config.requestTimeoutMs,
+      security: config.security,
     });
   }
 

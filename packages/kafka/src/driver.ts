@@ -5,6 +5,7 @@
  * policies, ordering, concurrency, retries) is decided above this contract, once.
  */
 import type { Logger } from "@faststream/core";
+import type { SecurityOptions } from "./security.js";
 
 /** Header values as clients hand them over (repeated keys arrive as arrays). */
 export type RawHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
@@ -151,6 +152,8 @@ export interface DriverConfig {
   readonly logger: Logger;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /** TLS/SASL settings (validated); a driver throws SetupError for what its client cannot honour. */
+  readonly security?: SecurityOptions | undefined;
 }
 
 /**

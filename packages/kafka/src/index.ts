@@ -16,3 +16,4 @@ export type { ParamNames, PathParams, SubscriberTarget } from "./target.js";
 export { MemoryCluster, MemoryDriver } from "./memory/index.js";
 export * from "./testing.js";
 export { type KafkaRequestOptions, RequestTimeoutError } from "./request.js";
+export * from "./security.js";

@@ -1,4 +1,5 @@
 import type { ScopeOptions } from "./scope.js";
+import { checkSecurity, type SecurityOptions } from "./security.js";
 import {
   type Codec,
   type CodecName,
@@ -39,6 +40,8 @@ export interface KafkaBrokerOptions {
    * own and keeps only its replies. Default `faststream.replies.<clientId>`.
    */
   readonly replyTopic?: string;
+  /** TLS and SASL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER), mapped to each client. */
+  readonly security?: SecurityOptions;
 }
 
 /** Options of one publish. */
@@ -78,6 +81,7 @@ const BROKER_KEYS = new Set([
   "decoder",
   "ackPolicy",
   "replyTopic",
+  "security",
 ]);
 const PUBLISH_KEYS = new Set(["key", "partition", "headers", "correlationId", "replyTo", "timestamp", "codec"]);
 const PUBLISHER_KEYS = new Set([...PUBLISH_KEYS, "description"]);
@@ -110,6 +114,7 @@ export interface ResolvedBrokerOptions {
   readonly requestTimeoutMs: number;
   readonly startTimeoutMs: number;
   readonly replyTopic: string;
+  readonly security: SecurityOptions | undefined;
 }
 
 /** Validates and normalises broker options (SetupError names the bad option). */
@@ -143,6 +148,7 @@ export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptio
     connectTimeoutMs: positiveInt(options.connectTimeoutMs, "connectTimeoutMs", 10_000),
     requestTimeoutMs: positiveInt(options.requestTimeoutMs, "requestTimeoutMs", 30_000),
     startTimeoutMs: positiveInt(options.startTimeoutMs, "startTimeoutMs", 60_000),
+    security: checkSecurity(options.security),
     replyTopic: checkTopic(
       options.replyTopic ?? `faststream.replies.${options.clientId ?? "faststream"}`,
       "replyTopic",
