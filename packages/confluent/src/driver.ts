@@ -16,6 +16,7 @@ import type {
 } from "@faststream/kafka";
 import confluent from "@confluentinc/kafka-javascript";
 import { ConfluentConsumer } from "./consumer.js";
+import { librdkafkaSecurity } from "./security.js";
 
 const { KafkaJS } = confluent;
 type ConfluentKafka = InstanceType<typeof KafkaJS.Kafka>;
@@ -69,6 +70,7 @@ class ConfluentDriver implements KafkaDriver {
         logger: confluentLogger(config.logger),
         logLevel: KafkaJS.logLevel.WARN,
       },
+      ...librdkafkaSecurity(config.security),
     });
     this.#producer = this.#kafka.producer({
       // librdkafka's default partitioner (consistent_random, CRC32) differs from the Java and
@@ -136,6 +138,7 @@ class ConfluentDriver implements KafkaDriver {
         "client.id": `${this.#config.clientId}-ping`,
         "socket.connection.setup.timeout.ms": Math.max(1000, this.#config.connectTimeoutMs),
         "socket.timeout.ms": Math.max(10, this.#config.requestTimeoutMs),
+        ...librdkafkaSecurity(this.#config.security),
       });
     } catch {
       return false;

@@ -105,6 +105,16 @@ const FAST = {
 } as const;
 
 /**
+ * Options for cases where a second member joins a group. librdkafka's mock cluster answers a
+ * follower's SyncGroup with INVALID_REQUEST when the leader's SyncGroup completed the round
+ * before it (a real broker hands the follower its assignment); kafkajs treats that as fatal
+ * and crashes the member. It needs the follower to be slower than the leader's metadata
+ * refresh, which happens under CPU load only (seen about once in 30 rebalances there), so
+ * these cases get a second chance. A real failure fails all attempts.
+ */
+const GROUP_JOIN_RETRY = { retry: 2 } as const;
+
+/**
  * Registers the driver contract suite for one driver. Skips are explicit: a case that needs a
  * capability runs only where `capabilities` says the driver has it, and its title says so.
  */
@@ -351,20 +361,40 @@ export function defineDriverSuite(def: DriverSuiteDefinition): void {
       ]);
     });
 
-    it("two consumers in one group: the first is told of the revoke and the group splits the partitions", async () => {
+    it(
+      "two consumers in one group: the first is told of the revoke and the group splits the partitions",
+      GROUP_JOIN_RETRY,
+      async () => {
+        const d = await driver();
+        const t = await topic(2);
+        const groupId = uniqueName("g");
+        const first = await consume(d, { kind: "topics", topics: [t] }, { groupId });
+        await first.rec.assigned.until((a) => a.some((x) => x.length === 2), "the first assignment");
+        const second = await consume(d, { kind: "topics", topics: [t] }, { groupId });
+        const [revoked] = await first.rec.revoked.until((r) => r.length >= 1, "the revoke");
+        expect(revoked?.length).toBeGreaterThan(0);
+        await second.rec.assigned.until((a) => a.some((x) => x.length === 1), "the second member's partition");
+        await first.rec.assigned.until((a) => a.length >= 2, "the first member's new assignment");
+        const mine = first.rec.assigned.items.at(-1) ?? [];
+        const theirs = second.rec.assigned.items.find((x) => x.length === 1) ?? [];
+        expect(sorted([...mine, ...theirs])).toEqual([`${t}/0`, `${t}/1`]);
+      },
+    );
+
+    it("a member that gets no partition is told so (onAssigned with [])", GROUP_JOIN_RETRY, async () => {
       const d = await driver();
-      const t = await topic(2);
+      const t = await topic(1);
       const groupId = uniqueName("g");
       const first = await consume(d, { kind: "topics", topics: [t] }, { groupId });
-      await first.rec.assigned.until((a) => a.some((x) => x.length === 2), "the first assignment");
+      await first.rec.assigned.until((a) => a.some((x) => x.length === 1), "the first assignment");
       const second = await consume(d, { kind: "topics", topics: [t] }, { groupId });
-      const [revoked] = await first.rec.revoked.until((r) => r.length >= 1, "the revoke");
-      expect(revoked?.length).toBeGreaterThan(0);
-      await second.rec.assigned.until((a) => a.some((x) => x.length === 1), "the second member's partition");
+      await second.rec.assigned.until((a) => a.length >= 1, "the second member's assignment");
       await first.rec.assigned.until((a) => a.length >= 2, "the first member's new assignment");
-      const mine = first.rec.assigned.items.at(-1) ?? [];
-      const theirs = second.rec.assigned.items.find((x) => x.length === 1) ?? [];
-      expect(sorted([...mine, ...theirs])).toEqual([`${t}/0`, `${t}/1`]);
+      const everything = [...(first.rec.assigned.items.at(-1) ?? []), ...(second.rec.assigned.items.at(-1) ?? [])];
+      expect(sorted(everything)).toEqual([`${t}/0`]);
+      expect([first.rec.assigned.items.at(-1)?.length, second.rec.assigned.items.at(-1)?.length].sort()).toEqual([
+        0, 1,
+      ]);
     });
 
     it.runIf(caps.staticMembership)(
@@ -392,6 +422,7 @@ export function defineDriverSuite(def: DriverSuiteDefinition): void {
     for (const strategy of ["roundrobin", "range", "cooperative-sticky"] as const) {
       it.runIf(caps.assignmentStrategies.includes(strategy))(
         `assignment strategy ${strategy}: two members share a topic (needs it in capabilities.assignmentStrategies)`,
+        GROUP_JOIN_RETRY,
         async () => {
           const d = await driver();
           const t = await topic(2);
@@ -415,10 +446,15 @@ export function defineDriverSuite(def: DriverSuiteDefinition): void {
       expect(Date.now() - started).toBeLessThan(1_500 + 500);
     });
 
-    it("declares truthful capabilities", () => {
+    it("declares every capability", () => {
       expect(caps.name).toBe(def.name);
       expect(caps.network).toBe(true);
+      for (const flag of [caps.staticMembership, caps.maxPollInterval, caps.patternPicksUpNewTopics]) {
+        expect(typeof flag).toBe("boolean");
+      }
       expect(caps.assignmentStrategies.length).toBeGreaterThan(0);
+      expect(new Set(caps.assignmentStrategies).size).toBe(caps.assignmentStrategies.length);
+      for (const s of caps.assignmentStrategies) expect(["roundrobin", "range", "cooperative-sticky"]).toContain(s);
     });
   });
 }

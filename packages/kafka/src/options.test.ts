@@ -32,7 +32,11 @@ describe("resolveBrokerOptions", () => {
       connectTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       startTimeoutMs: 60_000,
+      replyTopic: "faststream.replies.faststream",
+      security: undefined,
     });
+    expect(resolveBrokerOptions("localhost:9092", { clientId: "svc" }).replyTopic).toBe("faststream.replies.svc");
+    expect(() => resolveBrokerOptions("localhost:9092", { replyTopic: "bad topic" })).toThrow(/replyTopic/);
   });
 
   it("accepts a comma-separated list, an array and IPv6 literals", () => {

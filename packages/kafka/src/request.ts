@@ -47,6 +47,8 @@ export interface RequestHost {
  */
 export class RequestClient {
   readonly replyTopic: string;
+  /** How long the reply reader may take to become ready. */
+  readonly readyTimeoutMs = 60_000;
   readonly #host: RequestHost;
   readonly #pending = new Map<string, Pending>();
   #ready: Promise<void> | undefined;
@@ -67,15 +69,29 @@ export class RequestClient {
         sub.handle((_body, message) => this.#onReply(message as KafkaMessage<unknown>));
         this.#subscriber = sub;
       }
-      if (!sub.running) await sub.start();
-      // The reply consumer starts at the log end; a marker it reads back proves its position
-      // is set, so no reply published after this can be missed.
       const id = `ping-${randomUUID()}`;
       const seen = new Promise<void>((resolve) => {
         this.#ping = { id, resolve };
       });
-      await this.#host.publish(null, this.replyTopic, { correlationId: id, headers: { "faststream-ping": "1" } });
-      await seen;
+      const ping = () =>
+        this.#host.publish(null, this.replyTopic, { correlationId: id, headers: { "faststream-ping": "1" } });
+      // The first marker also creates the reply topic (auto-creation) before the reader subscribes.
+      await ping();
+      if (!sub.running) await sub.start();
+      // The reader starts at the log end once its position is set; a marker it reads back proves
+      // that, so no reply published after it can be missed. Markers repeat until one is seen.
+      const deadline = Date.now() + this.readyTimeoutMs;
+      let seenIt = false;
+      void seen.then(() => {
+        seenIt = true;
+      });
+      while (!seenIt) {
+        if (Date.now() > deadline) {
+          throw new FastStreamError("TIMEOUT", `the reply reader on "${this.replyTopic}" did not become ready`);
+        }
+        await ping();
+        await Promise.race([seen, new Promise<void>((r) => setTimeout(r, 250).unref())]);
+      }
     })().catch((err: unknown) => {
       this.#ready = undefined;
       throw err;

@@ -32,7 +32,11 @@ export interface OAuthBearerToken {
 
 /** SASL authentication. */
 export type SaslOptions =
-  | { readonly mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; readonly username: string; readonly password: string }
+  | {
+      readonly mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
+      readonly username: string;
+      readonly password: string;
+    }
   | { readonly mechanism: "oauthbearer"; readonly token: () => Promise<OAuthBearerToken> | OAuthBearerToken };
 
 /** Security settings of a broker (one shape for both clients). */
@@ -51,19 +55,25 @@ export function checkSecurity(security: unknown): SecurityOptions | undefined {
   if (security === undefined) return undefined;
   if (typeof security !== "object" || security === null) throw new SetupError("security", "expected an object");
   for (const key of Object.keys(security)) {
-    if (key !== "tls" && key !== "sasl") throw new SetupError(`security.${key}`, "unknown option; expected tls or sasl");
+    if (key !== "tls" && key !== "sasl")
+      throw new SetupError(`security.${key}`, "unknown option; expected tls or sasl");
   }
   const { tls, sasl } = security as SecurityOptions;
   if (tls !== undefined && typeof tls !== "boolean") {
     if (typeof tls !== "object" || tls === null) throw new SetupError("security.tls", "expected true or an object");
     for (const key of Object.keys(tls)) {
-      if (!TLS_KEYS.has(key)) throw new SetupError(`security.tls.${key}`, `unknown option; expected ${[...TLS_KEYS].join(", ")}`);
+      if (!TLS_KEYS.has(key))
+        throw new SetupError(`security.tls.${key}`, `unknown option; expected ${[...TLS_KEYS].join(", ")}`);
     }
     for (const key of ["ca", "cert", "key"] as const) {
-      if (tls[key] !== undefined && !isPem(tls[key])) throw new SetupError(`security.tls.${key}`, "expected PEM text or a Buffer");
+      if (tls[key] !== undefined && !isPem(tls[key]))
+        throw new SetupError(`security.tls.${key}`, "expected PEM text or a Buffer");
     }
     if ((tls.cert === undefined) !== (tls.key === undefined)) {
-      throw new SetupError(tls.cert === undefined ? "security.tls.cert" : "security.tls.key", "cert and key go together");
+      throw new SetupError(
+        tls.cert === undefined ? "security.tls.cert" : "security.tls.key",
+        "cert and key go together",
+      );
     }
   }
   if (sasl !== undefined) {
@@ -71,10 +81,12 @@ export function checkSecurity(security: unknown): SecurityOptions | undefined {
       throw new SetupError("security.sasl.mechanism", `expected one of ${MECHANISMS.join(", ")}`);
     }
     if (sasl.mechanism === "oauthbearer") {
-      if (typeof sasl.token !== "function") throw new SetupError("security.sasl.token", "expected a function returning a token");
+      if (typeof sasl.token !== "function")
+        throw new SetupError("security.sasl.token", "expected a function returning a token");
     } else {
       for (const key of ["username", "password"] as const) {
-        if (typeof sasl[key] !== "string" || !sasl[key]) throw new SetupError(`security.sasl.${key}`, "expected a non-empty string");
+        if (typeof sasl[key] !== "string" || !sasl[key])
+          throw new SetupError(`security.sasl.${key}`, "expected a non-empty string");
       }
     }
   }

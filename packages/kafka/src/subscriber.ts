@@ -16,7 +16,7 @@ import { PullQueue } from "./pull.js";
 import { type PipelineConfig, type PreparedHandler, preparePulled, processBatch, processMessage } from "./pipeline.js";
 import { publishersOf, type RecordSink } from "./publisher.js";
 import { Scope } from "./scope.js";
-import { Semaphore } from "./semaphore.js";
+import { LaneScheduler } from "./lanes.js";
 import type { ResolvedSubscriberOptions } from "./subscriber-options.js";
 import { extractParams, type ResolvedTarget, resolveTarget } from "./target.js";
 
@@ -35,6 +35,8 @@ interface PartitionState {
   readonly origin: MessageOrigin;
   /** Bumped by a nack: records of older rounds stop processing. */
   round: number;
+  /** Set when the partition is revoked or lost: queued records are not processed. */
+  gone: boolean;
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -48,7 +50,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   readonly #host: BrokerHost;
   readonly #logger: Logger;
   readonly #partitions = new Map<string, PartitionState>();
-  readonly #semaphore: Semaphore | undefined;
+  readonly #lanes: LaneScheduler | undefined;
   #config: PipelineConfig | undefined;
   #configVersion = -1;
   #policy: AckPolicy = "reject_on_error";
@@ -67,10 +69,9 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     this.target = resolveTarget(decl.target, decl.scope.parent?.fullPrefix() ?? "");
     const ephemeral = `${host.clientId}-${crypto.randomUUID()}`;
     this.groupId = this.target.subscription.kind === "partitions" ? ephemeral : (this.options.groupId ?? ephemeral);
-    this.#semaphore =
-      this.options.maxWorkers > 1 && this.options.ordering === "key"
-        ? new Semaphore(this.options.maxWorkers)
-        : undefined;
+    // With maxWorkers > 1 the framework schedules handlers itself (the same on every client).
+    this.#lanes =
+      this.options.maxWorkers > 1 && !this.options.batch ? new LaneScheduler(this.options.maxWorkers) : undefined;
     decl.isRunning = () => this.#consumer !== undefined;
   }
 
@@ -170,8 +171,15 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     const joined = new Promise<void>((resolve) => {
       this.#assigned = resolve;
     });
+    this.#lanes?.reopen();
     const consumer = this.#host.driver.createConsumer(
-      { ...this.options.consumer, groupId: this.groupId, subscription: this.target.subscription },
+      {
+        ...this.options.consumer,
+        // Lanes give the parallelism: the client hands over one batch at a time.
+        partitionsConcurrently: this.#lanes ? 1 : this.options.consumer.partitionsConcurrently,
+        groupId: this.groupId,
+        subscription: this.target.subscription,
+      },
       this,
     );
     this.#consumer = consumer;
@@ -208,7 +216,17 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     const timedOut = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), graceful);
     });
-    const outcome = await Promise.race([consumer.stop().then(() => "stopped" as const), timedOut]);
+    const drained = async (): Promise<"stopped"> => {
+      if (this.#lanes) {
+        await this.#lanes.idle();
+        await this.#commitAll();
+        this.#lanes.close();
+      }
+      await consumer.stop();
+      return "stopped";
+    };
+    const outcome = await Promise.race([drained(), timedOut]);
+    if (outcome === "timeout") this.#lanes?.close();
     clearTimeout(timer);
     if (outcome === "timeout") {
       this.#logger.error(
@@ -234,7 +252,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         params: extractParams(this.target.params, topic),
         settle: (message, settlement) => this.#settle(state!, message.offset, settlement),
       };
-      state = { offsets, origin, round: 0 };
+      state = { offsets, origin, round: 0, gone: false };
       this.#partitions.set(k, state);
     }
     return state;
@@ -311,8 +329,36 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       await this.#dispatch(messages, config, live, control);
       return;
     }
+    if (this.#lanes) {
+      await this.#schedule(batch.messages.map(take), state, config);
+      return;
+    }
     await this.#dispatch(batch.messages.map(take), config, live, control);
     await this.#commit([state]);
+  }
+
+  /**
+   * Queues messages in lanes (per partition, or per partition and key) and returns once the
+   * partition's backlog is back to at most one batch, so the client keeps fetching other
+   * partitions while handlers run. Commits follow settlements.
+   */
+  async #schedule(
+    messages: KafkaMessage<unknown, unknown, unknown>[],
+    state: PartitionState,
+    config: PipelineConfig,
+  ): Promise<void> {
+    const lanes = this.#lanes!;
+    const group = key(state.origin.topic, state.origin.partition);
+    const round = state.round;
+    const byKey = this.options.ordering === "key";
+    for (const m of messages) {
+      const lane = byKey ? `${group}\u0000${m.key ? m.key.toString("latin1") : `#${m.offset}`}` : group;
+      lanes.enqueue(lane, group, async () => {
+        if (this.#stopping || state.gone || state.round !== round) return;
+        if ((await processMessage(config, m, this.#policy)) === "stop") this.#stopSoon();
+      });
+    }
+    await lanes.waitBelow(group, this.options.consumer.maxBatchSize);
   }
 
   async #dispatch(
@@ -327,8 +373,6 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         if ((await processBatch(config, chunk)) === "stop") this.#stopSoon();
         await control.heartbeat();
       }
-    } else if (this.#semaphore) {
-      await this.#byKey(messages, config, live);
     } else {
       for (const m of messages) {
         if (!live()) break;
@@ -338,37 +382,6 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         }
       }
     }
-  }
-
-  /** Runs messages concurrently in lanes of equal keys (each lane in order), bounded by maxWorkers. */
-  async #byKey(
-    messages: KafkaMessage<unknown, unknown, unknown>[],
-    config: PipelineConfig,
-    live: () => boolean,
-  ): Promise<void> {
-    const lanes = new Map<string, KafkaMessage<unknown, unknown, unknown>[]>();
-    let unkeyed = 0;
-    for (const m of messages) {
-      const k = m.key ? m.key.toString("latin1") : `\u0000${unkeyed++}`;
-      const lane = lanes.get(k);
-      if (lane) lane.push(m);
-      else lanes.set(k, [m]);
-    }
-    const semaphore = this.#semaphore!;
-    await Promise.all(
-      [...lanes.values()].map(async (lane) => {
-        for (const m of lane) {
-          const wait = semaphore.acquire();
-          if (wait) await wait;
-          try {
-            if (!live()) return;
-            if ((await processMessage(config, m, this.#policy)) === "stop") this.#stopSoon();
-          } finally {
-            semaphore.release();
-          }
-        }
-      }),
-    );
   }
 
   #stopSoon(): void {
@@ -399,7 +412,12 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   }
 
   onLost(partitions: readonly TopicPartition[]): void {
-    for (const p of partitions) this.#partitions.delete(key(p.topic, p.partition));
+    for (const p of partitions) {
+      const k = key(p.topic, p.partition);
+      const state = this.#partitions.get(k);
+      if (state) state.gone = true;
+      this.#partitions.delete(k);
+    }
     this.#logger.warn(
       { group: this.groupId, partitions: partitions.map((p) => `${p.topic}[${p.partition}]`) },
       "partitions lost",

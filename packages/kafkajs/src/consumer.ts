@@ -54,6 +54,37 @@ function manualAssigner(partitions: readonly TopicPartition[]): PartitionAssigne
   });
 }
 
+/**
+ * kafkajs' round-robin assigner leaves members that get no partition out of the group
+ * assignment. Kafka brokers hand those an empty one, but librdkafka's mock cluster waits for an
+ * assignment for every member and the rebalance never completes. Like the Java client, this
+ * wrapper names every member, with an empty assignment where it has nothing.
+ */
+function everyMember(assigner: PartitionAssigner): PartitionAssigner {
+  return (config) => {
+    const inner = assigner(config);
+    return {
+      ...inner,
+      protocol: (subscription) => inner.protocol(subscription),
+      async assign(group) {
+        const assigned = await inner.assign(group);
+        const named = new Set(assigned.map((a) => a.memberId));
+        const empty = AssignerProtocol.MemberAssignment.encode({
+          version: inner.version,
+          assignment: {},
+          userData: Buffer.alloc(0),
+        });
+        return [
+          ...assigned,
+          ...group.members
+            .filter((m) => !named.has(m.memberId))
+            .map((m) => ({ memberId: m.memberId, memberAssignment: empty })),
+        ];
+      },
+    };
+  };
+}
+
 /** kafkajs' consumer settings for a spec (only what kafkajs implements: see the capabilities). */
 function consumerConfig(spec: ConsumerSpec): ConsumerConfig {
   const { subscription: sub } = spec;
@@ -66,7 +97,9 @@ function consumerConfig(spec: ConsumerSpec): ConsumerConfig {
     readUncommitted: spec.isolationLevel === "read_uncommitted",
     allowAutoTopicCreation: true,
     // Round robin is the only strategy kafkajs ships; the shared layer rejects any other.
-    partitionAssigners: [sub.kind === "partitions" ? manualAssigner(sub.partitions) : PartitionAssigners.roundRobin],
+    partitionAssigners: [
+      sub.kind === "partitions" ? manualAssigner(sub.partitions) : everyMember(PartitionAssigners.roundRobin),
+    ],
     ...(spec.minBytes !== undefined ? { minBytes: spec.minBytes } : {}),
     ...(spec.maxBytes !== undefined ? { maxBytes: spec.maxBytes } : {}),
     ...(spec.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: spec.maxBytesPerPartition } : {}),

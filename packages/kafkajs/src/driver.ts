@@ -15,6 +15,7 @@ import type {
 } from "@faststream/kafka";
 import { Kafka, type logCreator, logLevel, type Message, Partitioners, type Producer } from "kafkajs";
 import { KafkajsConsumer } from "./consumer.js";
+import { kafkajsSecurity } from "./security.js";
 
 const LEVEL_NAMES: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
@@ -69,6 +70,7 @@ class KafkajsDriver implements KafkaDriver {
       requestTimeout: config.requestTimeoutMs,
       logLevel: logLevel.WARN,
       logCreator: kafkajsLogCreator(config.logger),
+      ...kafkajsSecurity(config.security),
     });
     // kafkajs' default partitioner is Java-compatible murmur2: same key, same partition as
     // the JVM clients and our confluent driver. It is wrapped to learn where each record went
@@ -144,6 +146,7 @@ class KafkajsDriver implements KafkaDriver {
       requestTimeout: Math.min(this.#config.requestTimeoutMs, timeoutMs),
       retry: { retries: 0 },
       logLevel: logLevel.NOTHING,
+      ...kafkajsSecurity(this.#config.security),
     }).admin();
     let timer: NodeJS.Timeout | undefined;
     const attempt = (async () => {
