@@ -13,7 +13,9 @@ import type {
   KafkaDriver,
   OutgoingRecord,
   RecordMetadata,
+  Subscription,
 } from "@faststream/kafka";
+import { toLibrdkafkaPattern } from "./pattern.js";
 import confluent from "@confluentinc/kafka-javascript";
 import { ConfluentConsumer } from "./consumer.js";
 import { librdkafkaSecurity } from "./security.js";
@@ -118,6 +120,10 @@ class ConfluentDriver implements KafkaDriver {
         };
       }),
     );
+  }
+
+  checkSubscription(subscription: Subscription): void {
+    if (subscription.kind === "pattern") toLibrdkafkaPattern(subscription.pattern);
   }
 
   createConsumer(spec: ConsumerSpec, callbacks: ConsumerCallbacks): DriverConsumer {

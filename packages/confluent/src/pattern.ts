@@ -1,3 +1,4 @@
+import { SetupError } from "@faststream/core";
 /**
  * JavaScript RegExp -> librdkafka regex. librdkafka subscribes by regex when a topic string
  * starts with `^` and compiles it with POSIX extended regcomp where the platform has it (its
@@ -11,7 +12,10 @@ const NEGATED: Record<string, string> = { D: "0-9", W: "A-Za-z0-9_", S: " \t\n\r
 const SPECIAL = new Set([..."\\.[](){}*+?|^$"]);
 
 function unsupported(pattern: RegExp, what: string): Error {
-  return new Error(`confluent: pattern ${pattern} uses ${what}, which librdkafka's regex cannot express`);
+  return new SetupError(
+    "topics",
+    `pattern ${pattern} uses ${what}, which librdkafka's regex (confluent driver) cannot express`,
+  );
 }
 
 /** Rewrites a bracket expression starting at `source[start] === "["`; returns it and the index after it. */

@@ -19,3 +19,13 @@ describe("toLibrdkafkaPattern", () => {
     expect(() => toLibrdkafkaPattern(input)).toThrow(/librdkafka/);
   });
 });
+
+describe("pattern subscriptions at declaration", () => {
+  it("a RegExp librdkafka cannot express is a SetupError when the subscriber is declared", async () => {
+    const { KafkaBroker } = await import("../src/index.js");
+    const { SetupError } = await import("@faststream/core");
+    const broker = new KafkaBroker("localhost:9092", { logLevel: "silent" });
+    expect(() => broker.subscriber(/orders(?=\.eu)/)).toThrow(SetupError);
+    expect(() => broker.subscriber(/orders\..+/)).not.toThrow();
+  });
+});

@@ -56,6 +56,31 @@ export function requestCases(ctx: SuiteContext): void {
     expect(handledBy[1]).toBeGreaterThan(0);
   }, 120_000);
 
+  it("requests in flight while the responders' group rebalances all get their replies", async () => {
+    const t = await ctx.topic(3);
+    const group = uniqueName("responders");
+    const responder = (broker: Awaited<ReturnType<SuiteContext["broker"]>>) =>
+      broker
+        .subscriber(t, { ...fastConsumer, groupId: group, codec: "json" })
+        .handle((b) => ({ n: (b as { n: number }).n }));
+    const first = await ctx.broker();
+    responder(first);
+    await first.start();
+    const client = await requester();
+    const pending = Array.from({ length: 200 }, (_, i) =>
+      client.request({ n: i }, t, { key: `k${i}`, timeoutMs: 60_000 }),
+    );
+    // A second responder joins while requests are in flight: the group rebalances.
+    const second = await ctx.broker();
+    responder(second);
+    await second.start();
+    const more = Array.from({ length: 100 }, (_, i) =>
+      client.request({ n: 200 + i }, t, { key: `m${i}`, timeoutMs: 60_000 }),
+    );
+    const replies = await Promise.all([...pending, ...more]);
+    for (const [i, reply] of replies.entries()) expect(reply.body).toEqual({ n: i });
+  }, 120_000);
+
   it("dynamic subscribers start and stop on their own after the broker started", async () => {
     const t = await ctx.topic();
     const broker = await ctx.broker();

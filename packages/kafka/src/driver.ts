@@ -51,7 +51,7 @@ export interface BatchControl {
   heartbeat(): Promise<void>;
   /** False once the consumer is stopping: stop processing and return. */
   isRunning(): boolean;
-  /** True if the partition was revoked or sought while processing: stop and return. */
+  /** True if the partition was revoked, sought or paused while processing: stop and return (the rest is fetched again). */
   isStale(): boolean;
 }
 
@@ -59,11 +59,15 @@ export interface BatchControl {
 export interface ConsumerCallbacks {
   /** Processes one partition's batch. Must not throw for a bad message. */
   onBatch(batch: RawBatch, control: BatchControl): Promise<void>;
-  /** Partitions were assigned to this member (also called with `[]` if it got none). */
+  /**
+   * Partitions were added to this member's assignment (the whole assignment for eager
+   * strategies, only the added ones for cooperative ones); also called with `[]` if it got none.
+   */
   onAssigned(partitions: readonly TopicPartition[]): void;
   /**
    * Partitions are being taken away in an orderly rebalance. Drivers await the returned
-   * promise before giving them up where the client allows it (so final offsets get committed).
+   * promise before giving them up where the client allows it (so final offsets get committed;
+   * kafkajs cannot wait). Not called when `stop()` gives partitions up.
    */
   onRevoked(partitions: readonly TopicPartition[]): Promise<void> | void;
   /** Partitions were lost without a chance to commit (session expired, fenced). */
@@ -117,7 +121,7 @@ export interface DriverConsumer {
   stop(): Promise<void>;
   /** Commits offsets (each the next offset to read) for the group. */
   commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
-  /** Makes the next fetch of the partition start at `offset` (redelivery). */
+  /** Makes the next fetch of the partition start at `offset` (redelivery). Only for owned partitions. */
   seek(target: TopicPartitionOffset): void;
   /** Stops fetching the partitions until resumed (records in flight still arrive). */
   pause(partitions: readonly TopicPartition[]): void;
@@ -189,6 +193,11 @@ export interface KafkaDriver {
   send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]>;
   /** Creates a consumer (not yet started). */
   createConsumer(spec: ConsumerSpec, callbacks: ConsumerCallbacks): DriverConsumer;
+  /**
+   * Checks at declaration time that the client can honour a subscription (e.g. a RegExp the
+   * client's regex engine cannot express); throws a SetupError naming the option.
+   */
+  checkSubscription?(subscription: Subscription): void;
   /** Checks that the cluster answers (a metadata round trip) within `timeoutMs`. */
   ping(timeoutMs: number): Promise<boolean>;
 }

@@ -67,6 +67,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     this.#logger = host.logger;
     this.options = decl.resolve(host.driver.capabilities);
     this.target = resolveTarget(decl.target, decl.scope.parent?.fullPrefix() ?? "");
+    host.driver.checkSubscription?.(this.target.subscription);
     const ephemeral = `${host.clientId}-${crypto.randomUUID()}`;
     this.groupId = this.target.subscription.kind === "partitions" ? ephemeral : (this.options.groupId ?? ephemeral);
     // With maxWorkers > 1 the framework schedules handlers itself (the same on every client).
