@@ -4,13 +4,13 @@
  * with librdkafka's rebalance callback for assignment, revoke and loss.
  */
 import type {
-  BatchControl,
   ConsumerCallbacks,
   ConsumerSpec,
   DriverConsumer,
   TopicPartition,
   TopicPartitionOffset,
 } from "@faststream/kafka";
+import { BatchGate, groupByTopic, partitionKey } from "@faststream/kafka";
 import type { KafkaJS } from "@confluentinc/kafka-javascript";
 import { toLibrdkafkaPattern } from "./pattern.js";
 
@@ -67,34 +67,19 @@ function consumerConfig(spec: ConsumerSpec, rebalance: ConsumerConfig["rebalance
   };
 }
 
-const keyOf = (topic: string, partition: number): string => `${partition}:${topic}`;
-
-function toByTopic(partitions: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
-  const byTopic = new Map<string, number[]>();
-  for (const { topic, partition } of partitions) {
-    const list = byTopic.get(topic);
-    if (list) list.push(partition);
-    else byTopic.set(topic, [partition]);
-  }
-  return [...byTopic].map(([topic, list]) => ({ topic, partitions: list }));
-}
-
 /** A {@link DriverConsumer} on the confluent KafkaJS-style consumer. */
 export class ConfluentConsumer implements DriverConsumer {
   readonly #consumer: ClientConsumer;
   readonly #spec: ConsumerSpec;
   readonly #callbacks: ConsumerCallbacks;
-  /** True between a successful start and stop (the client's own isRunning never turns false). */
-  #running = false;
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #gate: BatchGate;
   /** Partitions this member holds (keyed), to report revokes truthfully. */
   readonly #held = new Map<string, TopicPartition>();
-  /** Bumped per partition on revoke or loss: a batch whose partition moved on is stale. */
-  readonly #epochs = new Map<string, number>();
 
   constructor(kafka: ConfluentKafka, spec: ConsumerSpec, callbacks: ConsumerCallbacks) {
     this.#spec = spec;
     this.#callbacks = callbacks;
+    this.#gate = new BatchGate(callbacks);
     this.#consumer = kafka.consumer(consumerConfig(spec, this.#rebalance));
   }
 
@@ -116,21 +101,18 @@ export class ConfluentConsumer implements DriverConsumer {
         topic,
         partition,
       }));
-      for (const tp of added) this.#held.set(keyOf(tp.topic, tp.partition), tp);
+      for (const tp of added) this.#held.set(partitionKey(tp.topic, tp.partition), tp);
       this.#callbacks.onAssigned(added);
       return sub.kind === "partitions" ? added : undefined;
     }
     if (err.code !== ERR_REVOKE_PARTITIONS) return undefined;
     const revoked = assignment
-      .map(({ topic, partition }) => this.#held.get(keyOf(topic, partition)))
+      .map(({ topic, partition }) => this.#held.get(partitionKey(topic, partition)))
       .filter((tp): tp is TopicPartition => tp !== undefined);
-    for (const { topic, partition } of revoked) {
-      const key = keyOf(topic, partition);
-      this.#held.delete(key);
-      this.#epochs.set(key, (this.#epochs.get(key) ?? 0) + 1);
-    }
+    for (const { topic, partition } of revoked) this.#held.delete(partitionKey(topic, partition));
+    this.#gate.revoke(revoked);
     // stop() gives everything up itself: no callbacks for that.
-    if (!this.#running || revoked.length === 0) return undefined;
+    if (!this.#gate.running || revoked.length === 0) return undefined;
     if (fns.assignmentLost()) this.#callbacks.onLost(revoked);
     else await this.#callbacks.onRevoked(revoked);
     return undefined;
@@ -148,31 +130,16 @@ export class ConfluentConsumer implements DriverConsumer {
       await this.#consumer.connect();
       this.#watchFatalErrors();
       await this.#consumer.subscribe({ topics });
-      this.#running = true;
+      this.#gate.running = true;
       // Returns at once; assignment arrives through the rebalance callback.
       await this.#consumer.run({
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
-        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          if (!this.#running) return Promise.resolve();
-          const key = keyOf(batch.topic, batch.partition);
-          const epoch = this.#epochs.get(key) ?? 0;
-          const control: BatchControl = {
-            // Stores the position for the next fetch (and for the client's own re-seek after
-            // the batch); with autoCommit off nothing is committed.
-            resolveOffset,
-            heartbeat,
-            isRunning: () => this.#running && isRunning(),
-            // The client marks a batch stale on seek, pause and max-poll expiry, not on revoke.
-            isStale: () => isStale() || (this.#epochs.get(key) ?? 0) !== epoch,
-          };
-          const done = this.#callbacks.onBatch(batch, control);
-          this.#inFlight.add(done);
-          return done.finally(() => this.#inFlight.delete(done));
-        },
+        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+          this.#gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }),
       });
     } catch (err) {
-      this.#running = false;
+      this.#gate.running = false;
       await this.#consumer.disconnect().catch(() => undefined);
       throw err;
     }
@@ -193,15 +160,14 @@ export class ConfluentConsumer implements DriverConsumer {
     )._getInternalClient();
     internal?.on("event.error", (e) => {
       if (e.code !== ERR_FATAL && e.isFatal !== true) return;
-      this.#running = false;
+      this.#gate.running = false;
       this.#callbacks.onCrash(e);
     });
   }
 
   async stop(): Promise<void> {
     // No new batches are handed over; the ones in flight may still commit.
-    this.#running = false;
-    await Promise.allSettled([...this.#inFlight]);
+    await this.#gate.close();
     // Waits for the client's workers, then leaves the group; commits nothing (autoCommit off).
     await this.#consumer.disconnect();
   }
@@ -217,10 +183,10 @@ export class ConfluentConsumer implements DriverConsumer {
   }
 
   pause(partitions: readonly TopicPartition[]): void {
-    this.#consumer.pause(toByTopic(partitions));
+    this.#consumer.pause(groupByTopic(partitions));
   }
 
   resume(partitions: readonly TopicPartition[]): void {
-    this.#consumer.resume(toByTopic(partitions));
+    this.#consumer.resume(groupByTopic(partitions));
   }
 }

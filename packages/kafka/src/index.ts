@@ -17,3 +17,4 @@ export { MemoryCluster, MemoryDriver } from "./memory/index.js";
 export * from "./testing.js";
 export { type KafkaRequestOptions, RequestTimeoutError } from "./request.js";
 export * from "./security.js";
+export { BatchGate, type ClientBatchControl, groupByTopic, partitionKey } from "./driver-kit.js";

@@ -1,5 +1,5 @@
 import { type AckPolicy, type Logger, type Settlement, StateError } from "@faststream/core";
-import type { HandlerCall, SubscriberDecl } from "./declaration.js";
+import type { SubscriberDecl } from "./declaration.js";
 import type {
   BatchControl,
   ConsumerCallbacks,
@@ -13,8 +13,9 @@ import type {
 import { KafkaMessage, type MessageOrigin } from "./message.js";
 import { PartitionOffsets } from "./offsets.js";
 import { PullQueue } from "./pull.js";
-import { type PipelineConfig, type PreparedHandler, preparePulled, processBatch, processMessage } from "./pipeline.js";
-import { publishersOf, type RecordSink } from "./publisher.js";
+import { type PipelineConfig, preparePulled, processBatch, processMessage } from "./pipeline.js";
+import type { RecordSink } from "./publisher.js";
+import { buildPipelineConfig } from "./pipeline-config.js";
 import { Scope } from "./scope.js";
 import { LaneScheduler } from "./lanes.js";
 import type { ResolvedSubscriberOptions } from "./subscriber-options.js";
@@ -113,45 +114,8 @@ export class SubscriberRuntime implements ConsumerCallbacks {
 
   #buildConfig(): PipelineConfig {
     if (this.#config && this.#configVersion === Scope.version) return this.#config;
-    const decl = this.decl;
-    const scope = decl.scope;
-    this.#policy = scope.resolveAckPolicy();
-    const subscriberPublishers = decl.publishers;
-    const spied = (fn: (body: unknown, message: unknown) => unknown) => async (body: unknown, message: unknown) => {
-      const call: HandlerCall = { body, message };
-      decl.spy?.push(call);
-      try {
-        call.result = await fn(body, message);
-        return call.result;
-      } catch (err) {
-        call.error = err;
-        throw err;
-      } finally {
-        for (const l of decl.spyListeners) l();
-      }
-    };
-    const prepared: PreparedHandler[] = decl.handlers.map((h) => ({
-      call: ((call) => (decl.spy ? spied(call) : call))((body: unknown, message: unknown) =>
-        h.fn.call(h.self.value, body, message),
-      ),
-      filter: h.options.filter as PreparedHandler["filter"],
-      middlewares: h.options.middlewares ?? [],
-      ackPolicy: h.options.ackPolicy ?? this.#policy,
-      publishers: [...(h.options.publishers ?? []), ...publishersOf(h.fn), ...subscriberPublishers],
-    }));
-    // Handlers with a filter are tried first, in declaration order; the fallback last.
-    prepared.sort((a, b) => Number(!a.filter) - Number(!b.filter));
-    this.#config = {
-      codec: scope.resolveCodec(),
-      decoder: scope.resolveDecoder(),
-      schema: this.options.schema,
-      dependencies: this.options.dependencies,
-      middlewares: scope.chain(),
-      handlers: prepared,
-      send: (record, body, mws) => this.#host.sendThrough(record, body, mws),
-      replyRecord: (body, topic, correlationId) => this.#host.replyRecord(body, topic, correlationId),
-      label: this.target.label,
-    };
+    this.#policy = this.decl.scope.resolveAckPolicy();
+    this.#config = buildPipelineConfig(this.decl, this.options, this.#host, this.target.label);
     this.#configVersion = Scope.version;
     return this.#config;
   }

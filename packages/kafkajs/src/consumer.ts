@@ -4,13 +4,13 @@
  */
 import type { Logger } from "@faststream/core";
 import type {
-  BatchControl,
   ConsumerCallbacks,
   ConsumerSpec,
   DriverConsumer,
   TopicPartition,
   TopicPartitionOffset,
 } from "@faststream/kafka";
+import { BatchGate, groupByTopic } from "@faststream/kafka";
 import {
   type Assigner,
   AssignerProtocol,
@@ -119,36 +119,21 @@ function subscription(spec: ConsumerSpec): ConsumerSubscribeTopics {
   return { topics, fromBeginning: spec.fromBeginning };
 }
 
-const keyOf = (topic: string, partition: number): string => `${partition}:${topic}`;
-
-function toByTopic(partitions: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
-  const byTopic = new Map<string, number[]>();
-  for (const { topic, partition } of partitions) {
-    const list = byTopic.get(topic);
-    if (list) list.push(partition);
-    else byTopic.set(topic, [partition]);
-  }
-  return [...byTopic].map(([topic, list]) => ({ topic, partitions: list }));
-}
-
 /** A {@link DriverConsumer} on a kafkajs consumer. */
 export class KafkajsConsumer implements DriverConsumer {
   readonly #consumer: Consumer;
   readonly #spec: ConsumerSpec;
   readonly #callbacks: ConsumerCallbacks;
   readonly #logger: Logger;
-  /** True between a successful start and stop: batches are handed over only then. */
-  #running = false;
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #gate: BatchGate;
   /** Current assignment, to report it as revoked on the next rebalance. */
   #assigned: TopicPartition[] = [];
-  /** Bumped per partition on revoke: a batch whose partition moved on is stale. */
-  readonly #epochs = new Map<string, number>();
 
   constructor(kafka: Kafka, spec: ConsumerSpec, callbacks: ConsumerCallbacks, logger: Logger) {
     this.#spec = spec;
     this.#callbacks = callbacks;
     this.#logger = logger;
+    this.#gate = new BatchGate(callbacks);
     this.#consumer = kafka.consumer(consumerConfig(spec));
     const { GROUP_JOIN, REBALANCING, CRASH } = this.#consumer.events;
     // kafkajs' rebalances are eager and it has no revoke hook. REBALANCING fires when it learns
@@ -168,7 +153,7 @@ export class KafkajsConsumer implements DriverConsumer {
     this.#consumer.on(CRASH, (e) => {
       // Retriable crashes make kafkajs restart the consumer by itself.
       if (e.payload.restart) return;
-      this.#running = false;
+      this.#gate.running = false;
       callbacks.onCrash(e.payload.error);
     });
   }
@@ -177,11 +162,8 @@ export class KafkajsConsumer implements DriverConsumer {
     const revoked = this.#assigned;
     if (revoked.length === 0) return;
     this.#assigned = [];
-    for (const { topic, partition } of revoked) {
-      const key = keyOf(topic, partition);
-      this.#epochs.set(key, (this.#epochs.get(key) ?? 0) + 1);
-    }
-    if (!this.#running) return;
+    this.#gate.revoke(revoked);
+    if (!this.#gate.running) return;
     Promise.resolve()
       .then(() => this.#callbacks.onRevoked(revoked))
       .catch((err: unknown) => this.#logger.error({ err }, "onRevoked failed"));
@@ -191,31 +173,17 @@ export class KafkajsConsumer implements DriverConsumer {
     try {
       await this.#consumer.connect();
       await this.#consumer.subscribe(subscription(this.#spec));
-      this.#running = true;
+      this.#gate.running = true;
       // Resolves after the first group join (onAssigned has been called by then).
       await this.#consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
-        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          if (!this.#running) return Promise.resolve();
-          const key = keyOf(batch.topic, batch.partition);
-          const epoch = this.#epochs.get(key) ?? 0;
-          const control: BatchControl = {
-            // Moves kafkajs' next fetch position; commits are explicit.
-            resolveOffset,
-            heartbeat,
-            isRunning: () => this.#running && isRunning(),
-            // kafkajs' isStale only covers a pending seek.
-            isStale: () => isStale() || (this.#epochs.get(key) ?? 0) !== epoch,
-          };
-          const done = this.#callbacks.onBatch(batch, control);
-          this.#inFlight.add(done);
-          return done.finally(() => this.#inFlight.delete(done));
-        },
+        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+          this.#gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }),
       });
     } catch (err) {
-      this.#running = false;
+      this.#gate.running = false;
       await this.#consumer.disconnect().catch(() => undefined);
       throw err;
     }
@@ -224,8 +192,7 @@ export class KafkajsConsumer implements DriverConsumer {
   async stop(): Promise<void> {
     // New batches are no longer handed over; the ones in flight may still commit (kafkajs
     // drops commits once its runner stops, so it is stopped only after they finished).
-    this.#running = false;
-    await Promise.allSettled([...this.#inFlight]);
+    await this.#gate.close();
     // Stops the fetch loop and leaves the group; commits nothing (autoCommit is off).
     await this.#consumer.disconnect();
   }
@@ -241,10 +208,10 @@ export class KafkajsConsumer implements DriverConsumer {
   }
 
   pause(partitions: readonly TopicPartition[]): void {
-    this.#consumer.pause(toByTopic(partitions));
+    this.#consumer.pause(groupByTopic(partitions));
   }
 
   resume(partitions: readonly TopicPartition[]): void {
-    this.#consumer.resume(toByTopic(partitions));
+    this.#consumer.resume(groupByTopic(partitions));
   }
 }

@@ -1,13 +1,8 @@
 import {
   AckMessage,
-  autoCodec,
   type AckPolicy,
-  type AnySchema,
-  ContextRegistry,
   type ControlFlow,
   jsonCodec,
-  type LogFields,
-  type Logger,
   NackMessage,
   RejectMessage,
   type Settlement,
@@ -15,81 +10,9 @@ import {
   StopConsume,
 } from "@faststream/core";
 import { describe, expect, it } from "vitest";
-import type { OutgoingRecord, RawRecord } from "./driver.js";
-import { KafkaMessage, type MessageOrigin } from "./message.js";
-import { type PipelineConfig, type PreparedHandler, processMessage } from "./pipeline.js";
-import { buildRecord, createPublisher } from "./publisher.js";
-import { type KafkaMiddleware, Scope } from "./scope.js";
-
-type Line = { level: string; fields: LogFields; message: string };
-type Msg = KafkaMessage<unknown, unknown, unknown>;
-
-function captureLogger(lines: Line[], bindings: LogFields = {}): Logger {
-  const at = (level: string) => (fields: LogFields, message: string) => {
-    lines.push({ level, fields: { ...bindings, ...fields }, message });
-  };
-  return {
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: (more) => captureLogger(lines, { ...bindings, ...more }),
-  };
-}
-
-/** Messages of `orders[0]`, whose settlements are recorded, plus a config with a recording `send`. */
-function setup(handlers: PreparedHandler[], overrides: Partial<PipelineConfig> = {}) {
-  const lines: Line[] = [];
-  const settled: [number, Settlement][] = [];
-  const sent: { record: OutgoingRecord; body: unknown; middlewares: readonly KafkaMiddleware[] }[] = [];
-  const origin: MessageOrigin = {
-    topic: "orders",
-    partition: 0,
-    groupId: "g",
-    logger: captureLogger(lines),
-    context: new ContextRegistry(),
-    params: {},
-    settle: (m, s) => settled.push([m.offset, s]),
-  };
-  let offset = 0;
-  const message = (value: string | null = '{"n":1}', record: Partial<RawRecord> = {}): Msg =>
-    new KafkaMessage(origin, {
-      key: null,
-      value: value === null ? null : Buffer.from(value),
-      offset: String(offset++),
-      timestamp: "1700000000000",
-      ...record,
-    });
-  const config: PipelineConfig = {
-    codec: autoCodec,
-    decoder: undefined,
-    schema: undefined,
-    dependencies: undefined,
-    middlewares: [],
-    handlers,
-    send: async (record, body, middlewares) => {
-      sent.push({ record, body, middlewares });
-      return { topic: record.topic, partition: 0, offset: String(sent.length - 1) };
-    },
-    replyRecord: (body, topic, correlationId) => buildRecord(topic, body, { correlationId }, undefined, autoCodec),
-    label: "orders",
-    ...overrides,
-  };
-  const errors = () => lines.filter((l) => l.level === "error");
-  return { config, message, settled, sent, lines, errors };
-}
-
-function handler(call: PreparedHandler["call"], extra: Partial<PreparedHandler> = {}): PreparedHandler {
-  return { call, filter: undefined, middlewares: [], ackPolicy: "reject_on_error", publishers: [], ...extra };
-}
-
-const fail = (): never => {
-  throw new Error("boom");
-};
-const publisher = (topic: string) => createPublisher({ scope: new Scope(), sink: () => undefined }, topic);
-const failingSchema: AnySchema = {
-  "~standard": { version: 1, vendor: "t", validate: () => ({ issues: [{ message: "n must be positive" }] }) },
-};
+import { fail, failingSchema, handler, type Msg, publisher, setup } from "./pipeline-harness.js";
+import { processMessage } from "../src/pipeline.js";
+import type { KafkaMiddleware } from "../src/scope.js";
 
 describe("processMessage: settlement", () => {
   it("acks on success, handing the handler the decoded body and the message", async () => {

@@ -1,0 +1,75 @@
+/**
+ * Bookkeeping every driver's batch callback needs, written once: whether batches are handed
+ * over, which batches are in flight, and which became stale because their partition was revoked.
+ */
+import type { BatchControl, ConsumerCallbacks, RawBatch, TopicPartition } from "./driver.js";
+
+/** What a client's batch callback offers (kafkajs and confluent's KafkaJS-style API alike). */
+export interface ClientBatchControl {
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+const keyOf = (topic: string, partition: number): string => `${partition}:${topic}`;
+
+/** Gates batches between a client and the shared layer. */
+export class BatchGate {
+  readonly #callbacks: ConsumerCallbacks;
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Bumped per partition on revoke: a batch whose partition moved on is stale. */
+  readonly #epochs = new Map<string, number>();
+  /** True between a successful start and stop: batches are handed over only then. */
+  running = false;
+
+  constructor(callbacks: ConsumerCallbacks) {
+    this.#callbacks = callbacks;
+  }
+
+  /** Marks partitions revoked: batches of them started before now are stale. */
+  revoke(partitions: readonly TopicPartition[]): void {
+    for (const { topic, partition } of partitions) {
+      const key = keyOf(topic, partition);
+      this.#epochs.set(key, (this.#epochs.get(key) ?? 0) + 1);
+    }
+  }
+
+  /** Hands a client batch to the shared layer (unless stopped); tracks it until done. */
+  run(batch: RawBatch, client: ClientBatchControl): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    const key = keyOf(batch.topic, batch.partition);
+    const epoch = this.#epochs.get(key) ?? 0;
+    const control: BatchControl = {
+      // Moves the client's next fetch position; commits are explicit.
+      resolveOffset: (offset) => client.resolveOffset(offset),
+      heartbeat: () => client.heartbeat(),
+      isRunning: () => this.running && client.isRunning(),
+      // Clients mark a batch stale on seek (and pause); revokes are tracked here.
+      isStale: () => client.isStale() || (this.#epochs.get(key) ?? 0) !== epoch,
+    };
+    const done = this.#callbacks.onBatch(batch, control);
+    this.#inFlight.add(done);
+    return done.finally(() => this.#inFlight.delete(done));
+  }
+
+  /** Stops handing over batches and waits for those in flight. */
+  async close(): Promise<void> {
+    this.running = false;
+    await Promise.allSettled([...this.#inFlight]);
+  }
+}
+
+/** Groups partitions by topic, the shape clients take for pause/resume. */
+export function groupByTopic(partitions: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) {
+    const list = byTopic.get(topic);
+    if (list) list.push(partition);
+    else byTopic.set(topic, [partition]);
+  }
+  return [...byTopic].map(([topic, list]) => ({ topic, partitions: list }));
+}
+
+/** A stable map key for a topic partition. */
+export const partitionKey = keyOf;
