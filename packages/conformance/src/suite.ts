@@ -8,6 +8,7 @@ import { ackCases } from "./suite-ack.js";
 import { concurrencyCases } from "./suite-concurrency.js";
 import { publishingCases } from "./suite-publishing.js";
 import { requestCases } from "./suite-requests.js";
+import { retryCases } from "./suite-retry.js";
 import { routingCases } from "./suite-routing.js";
 import { subscriberCases } from "./suite-subscribers.js";
 
@@ -29,6 +30,7 @@ export function defineKafkaSuite(def: KafkaSuiteDefinition): void {
     describe("routing and middleware", () => routingCases(ctx));
     describe("concurrency and batches", () => concurrencyCases(ctx));
     describe("requests, dynamic and pull subscribers, health", () => requestCases(ctx));
+    describe("retries and dead letters", () => retryCases(ctx));
   });
 }
 

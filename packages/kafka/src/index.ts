@@ -18,3 +18,5 @@ export * from "./testing.js";
 export { type KafkaRequestOptions, RequestTimeoutError } from "./request.js";
 export * from "./security.js";
 export { BatchGate, type ClientBatchControl, groupByTopic, partitionKey } from "./driver-kit.js";
+export { DeadLetterHeader, type DeadLetterOptions } from "./dead-letter.js";
+export type { Backoff, RetryOptions } from "./retry.js";

@@ -16,6 +16,8 @@ import type { KafkaPublisher } from "./publisher.js";
 import { sendWithHooks } from "./publisher.js";
 import { isKafkaResponse } from "./response.js";
 import type { Decoder, KafkaMiddleware } from "./scope.js";
+import { deadLetterRecord } from "./dead-letter.js";
+import { backoffWait, NO_RETRY, type RetryPolicy } from "./retry.js";
 import type { Dependencies } from "./subscriber-options.js";
 
 type AnyMessage = KafkaMessage<unknown, unknown, unknown>;
@@ -35,6 +37,12 @@ export interface PipelineConfig {
   readonly decoder: Decoder | undefined;
   readonly schema: AnySchema | undefined;
   readonly dependencies: Dependencies | undefined;
+  /** Retries of failing handlers. */
+  readonly retry?: RetryPolicy;
+  /** Dead-letter topic for rejected messages. */
+  readonly deadLetter?: string | undefined;
+  /** Largest body accepted. */
+  readonly maxBodyBytes?: number | undefined;
   /** Broker, router and subscriber middlewares, outer to inner. */
   readonly middlewares: readonly KafkaMiddleware[];
   readonly handlers: readonly PreparedHandler[];
@@ -51,6 +59,10 @@ export interface PipelineConfig {
 export type After = "continue" | "stop";
 
 async function decodeBody(config: PipelineConfig, message: AnyMessage): Promise<unknown> {
+  const size = message.rawBody?.length ?? 0;
+  if (config.maxBodyBytes !== undefined && size > config.maxBodyBytes) {
+    throw new DecodeError(message, `body is ${size} bytes, over the maxBodyBytes limit of ${config.maxBodyBytes}`);
+  }
   const decode = (): unknown => config.codec.decode(message.rawBody, message.contentType, message);
   let body = config.decoder ? await config.decoder(message as KafkaMessage<unknown>, decode) : decode();
   if (config.schema) {
@@ -112,6 +124,52 @@ function policySettlement(policy: AckPolicy, error: unknown): Settlement | undef
   }
 }
 
+/** Runs `attempt` until it succeeds, the error is not retryable, or attempts run out. */
+async function withRetries(
+  retry: RetryPolicy,
+  message: AnyMessage,
+  attempt: () => Promise<unknown>,
+  heartbeat: (() => Promise<void>) | undefined,
+  onAttempt: (n: number) => void,
+): Promise<unknown> {
+  for (let n = 1; ; n++) {
+    onAttempt(n);
+    try {
+      return await attempt();
+    } catch (err) {
+      if (n >= retry.maxAttempts || !retry.retries(err)) throw err;
+      const delay = retry.delayMs(n);
+      message.logger.warn(
+        { err, attempt: n, maxAttempts: retry.maxAttempts, delayMs: delay },
+        "handler failed; retrying",
+      );
+      await backoffWait(delay, heartbeat);
+    }
+  }
+}
+
+/** Publishes a rejected message to the dead-letter topic; if that fails, it is nacked instead. */
+async function deadLetter(
+  config: PipelineConfig,
+  message: AnyMessage,
+  error: unknown,
+  attempts: number,
+  chain: readonly KafkaMiddleware[],
+): Promise<Settlement> {
+  try {
+    const record = deadLetterRecord(config.deadLetter!, message, error, attempts);
+    await config.send(record, message.body, chain);
+    message.logger.warn({ deadLetter: config.deadLetter }, "message dead-lettered");
+    return "reject";
+  } catch (err) {
+    message.logger.error(
+      { err, deadLetter: config.deadLetter },
+      "dead-lettering failed; the message will be redelivered",
+    );
+    return "nack";
+  }
+}
+
 function settle(message: AnyMessage, settlement: Settlement | undefined): void {
   if (settlement === "ack") message.ack();
   else if (settlement === "reject") message.reject();
@@ -154,7 +212,9 @@ export async function processMessage(
   config: PipelineConfig,
   message: AnyMessage,
   basePolicy: AckPolicy,
+  heartbeat?: () => Promise<void>,
 ): Promise<After> {
+  let attempts = 1;
   const mws = config.middlewares;
   let error: unknown;
   let policy = basePolicy;
@@ -171,9 +231,11 @@ export async function processMessage(
     await resolveDeps(config, message);
     const chain = handler.middlewares.length ? [...mws, ...handler.middlewares] : mws;
     const call = async (): Promise<unknown> => handler.call(message.body, message);
-    const result = chain.length
-      ? await wrapConsume(chain as KafkaMiddleware[], message as KafkaMessage<unknown>, call)
-      : await call();
+    const attemptOnce = (): Promise<unknown> =>
+      chain.length ? wrapConsume(chain as KafkaMiddleware[], message as KafkaMessage<unknown>, call) : call();
+    const result = await withRetries(config.retry ?? NO_RETRY, message, attemptOnce, heartbeat, (n) => {
+      attempts = n;
+    });
     if (result !== undefined && result !== null) await publishResult(config, handler, message, result, chain);
   } catch (err) {
     if (isControlFlow(err)) {
@@ -183,8 +245,17 @@ export async function processMessage(
       error = err;
     }
   }
-  const settlement = explicit ? controlSettlement(explicit) : policySettlement(policy, error);
+  let settlement = explicit ? controlSettlement(explicit) : policySettlement(policy, error);
   if (error !== undefined) report(message, error, message.settlement ?? settlement, config.label);
+  if (settlement === "reject" && config.deadLetter && message.settlement === undefined) {
+    settlement = await deadLetter(
+      config,
+      message,
+      error ?? new Error(`rejected by ${String(explicit)}`),
+      attempts,
+      mws,
+    );
+  }
   settle(message, settlement);
   await runAfter(mws, message, error);
   return after;
@@ -230,7 +301,7 @@ export async function processBatch(config: PipelineConfig, messages: readonly An
         settle(m, controlSettlement(err.settlement));
       } else {
         report(m, err, "reject", config.label);
-        settle(m, "reject");
+        settle(m, config.deadLetter ? await deadLetter(config, m, err, 1, config.middlewares) : "reject");
       }
     }
   }
@@ -257,7 +328,10 @@ export async function processBatch(config: PipelineConfig, messages: readonly An
   if (explicit === "stop") after = "stop";
   const settlement = explicit ? controlSettlement(explicit) : policySettlement(handler.ackPolicy, error);
   if (error !== undefined) report(first, error, settlement, config.label);
-  for (const m of good) settle(m, settlement);
+  for (const m of good) {
+    const dead = settlement === "reject" && config.deadLetter && m.settlement === undefined;
+    settle(m, dead ? await deadLetter(config, m, error ?? new Error("rejected"), 1, config.middlewares) : settlement);
+  }
   for (const m of good) await runAfter(config.middlewares, m, error);
   return after;
 }

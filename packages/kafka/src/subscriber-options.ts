@@ -8,7 +8,9 @@ import {
 } from "@faststream/core";
 import type { AssignmentStrategy, ConsumerSpec, DriverCapabilities, TopicPartition } from "./driver.js";
 import type { KafkaMessage } from "./message.js";
+import { type DeadLetterOptions, resolveDeadLetter } from "./dead-letter.js";
 import { positiveInt, rejectUnknown } from "./options.js";
+import { type RetryOptions, type RetryPolicy, resolveRetry } from "./retry.js";
 import { checkAckPolicy, type Decoder, type KafkaMiddleware } from "./scope.js";
 
 /** Where a new consumer group starts reading. */
@@ -75,6 +77,16 @@ export interface KafkaSubscriberOptions<
   readonly batch?: boolean;
   /** With `batch`: most records per handler call. Default `maxBatchSize`. */
   readonly maxRecords?: number;
+  /** Retries of a failing handler (attempts, backoff, which errors) before the ack policy applies. */
+  readonly retry?: RetryOptions;
+  /**
+   * Dead-letter topic: a rejected message (handler failure after its retries, undecodable or
+   * invalid body, no matching handler, `RejectMessage`) is published there with headers saying
+   * why, then committed. If that publish fails the message is redelivered instead.
+   */
+  readonly deadLetter?: string | DeadLetterOptions;
+  /** Largest body accepted; a bigger one is a DecodeError (rejected, dead-lettered if configured). */
+  readonly maxBodyBytes?: number;
   /** Subscriber middlewares (innermost). */
   readonly middlewares?: readonly KafkaMiddleware[];
   /** Values computed per message, handed to handlers as `message.deps`. */
@@ -113,6 +125,9 @@ const KEYS = new Set([
   "batch",
   "maxRecords",
   "middlewares",
+  "retry",
+  "deadLetter",
+  "maxBodyBytes",
   "dependencies",
   "onAssigned",
   "onRevoked",
@@ -130,6 +145,9 @@ export interface ResolvedSubscriberOptions {
   readonly batch: boolean;
   readonly maxRecords: number;
   readonly dependencies: Dependencies | undefined;
+  readonly retry: RetryPolicy;
+  readonly deadLetter: string | undefined;
+  readonly maxBodyBytes: number | undefined;
   readonly hooks: { onAssigned?: PartitionsHook; onRevoked?: PartitionsHook; onLost?: PartitionsHook };
   readonly description: string | undefined;
 }
@@ -263,6 +281,9 @@ export function resolveSubscriberOptions(
     batch: options.batch ?? false,
     maxRecords: positiveInt(options.maxRecords, "maxRecords", maxBatchSize),
     dependencies: options.dependencies as Dependencies | undefined,
+    retry: resolveRetry(options.retry),
+    deadLetter: resolveDeadLetter(options.deadLetter),
+    maxBodyBytes: options.maxBodyBytes === undefined ? undefined : positiveInt(options.maxBodyBytes, "maxBodyBytes", 0),
     hooks,
     description: options.description,
   };

@@ -341,7 +341,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     } else {
       for (const m of messages) {
         if (!live()) break;
-        if ((await processMessage(config, m, this.#policy)) === "stop") {
+        if ((await processMessage(config, m, this.#policy, control.heartbeat)) === "stop") {
           this.#stopSoon();
           break;
         }
