@@ -1,4 +1,5 @@
 import { type AnySchema, type Codec, type CodecName, SetupError } from "@faststream/core";
+import { NO_RETRY } from "./retry.js";
 import { describe, expect, it } from "vitest";
 import type { DriverCapabilities } from "./driver.js";
 import { type KafkaSubscriberOptions, resolveSubscriberOptions } from "./subscriber-options.js";
@@ -65,9 +66,29 @@ describe("resolveSubscriberOptions", () => {
       batch: false,
       maxRecords: 1_000,
       dependencies: undefined,
+      retry: NO_RETRY,
+      deadLetter: undefined,
+      maxBodyBytes: undefined,
       hooks: {},
       description: undefined,
     });
+  });
+
+  it("validates retry, deadLetter and maxBodyBytes", () => {
+    const r = resolve({
+      retry: { maxAttempts: 4, backoff: { kind: "fixed", delayMs: 5 } },
+      deadLetter: "dlt",
+      maxBodyBytes: 10,
+    });
+    expect([r.retry.maxAttempts, r.retry.delayMs(2), r.deadLetter, r.maxBodyBytes]).toEqual([4, 5, "dlt", 10]);
+    expect(() => resolve({ retry: { maxAttempts: 0 } })).toThrow(
+      expect.objectContaining({ option: "retry.maxAttempts" }),
+    );
+    expect(() => resolve({ retry: { backoff: { kind: "linear" } as never } })).toThrow(
+      expect.objectContaining({ option: "retry.backoff.kind" }),
+    );
+    expect(() => resolve({ deadLetter: "bad topic" })).toThrow(expect.objectContaining({ option: "deadLetter" }));
+    expect(() => resolve({ maxBodyBytes: -1 })).toThrow(expect.objectContaining({ option: "maxBodyBytes" }));
   });
 
   it("maps autoOffsetReset and keeps the other options", () => {
