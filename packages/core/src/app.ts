@@ -5,6 +5,16 @@ import { consoleLogger, type Logger } from "./logger.js";
 export interface BrokerLifecycle {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Health of the broker and its subscribers (optional). */
+  health?(): Promise<HealthReport>;
+}
+
+/** What `health()` reports. */
+export interface HealthReport {
+  /** True when connected, answering, and no subscriber crashed. */
+  readonly healthy: boolean;
+  /** Details, e.g. crashed subscribers with their errors. */
+  readonly details: Readonly<Record<string, unknown>>;
 }
 
 /** A lifecycle hook; may be async. */
@@ -79,6 +89,16 @@ export class FastStream {
   /** True between a completed start and the beginning of stop. */
   get running(): boolean {
     return this.#state === "running";
+  }
+
+  /**
+   * Health for liveness/readiness probes: unhealthy when the app is not running, or the broker
+   * reports a problem (a crashed subscriber, an unreachable cluster).
+   */
+  async health(): Promise<HealthReport> {
+    if (this.#state !== "running") return { healthy: false, details: { state: this.#state } };
+    if (!this.#broker?.health) return { healthy: true, details: { state: this.#state } };
+    return this.#broker.health();
   }
 
   /** Adds a hook run before the broker starts. */

@@ -2,6 +2,7 @@ import {
   type BrokerLifecycle,
   ConnectionError,
   type ContextRegistry,
+  type HealthReport,
   childLogger,
   consoleLogger,
   isFastStreamError,
@@ -257,6 +258,19 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     checkTopic(topic);
     if (this.#state === "idle") await this.connect();
     return this.#requests.request(body, topic, options);
+  }
+
+  /**
+   * Health for probes: unhealthy when not running, when a subscriber's consumer crashed (it
+   * stopped loudly and needs a restart), or when the cluster does not answer within `timeoutMs`.
+   */
+  async health(timeoutMs = 5_000): Promise<HealthReport> {
+    const crashed = this.crashedSubscribers.map((c) => ({ subscriber: c.target, error: c.error.message }));
+    const reachable = this.#state === "running" ? await this.ping(timeoutMs) : false;
+    return {
+      healthy: this.#state === "running" && reachable && crashed.length === 0,
+      details: { state: this.#state, driver: this.driverName, reachable, crashed },
+    };
   }
 
   /** True if the cluster answers a metadata request within `timeoutMs` (default 5 s). */

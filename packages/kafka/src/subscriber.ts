@@ -392,7 +392,14 @@ export class SubscriberRuntime implements ConsumerCallbacks {
 
   onCrash(error: Error): void {
     this.#crashed = error;
-    this.#logger.error({ group: this.groupId, subscriber: this.target.label, err: error }, "consumer crashed");
+    this.#logger.error(
+      { group: this.groupId, subscriber: this.target.label, err: error },
+      "consumer crashed and stopped: the subscriber is unhealthy until restarted",
+    );
+    // Release what is left (pending pulls, waiting lanes, the client) without committing more.
+    setImmediate(() => {
+      this.stop().catch((err: unknown) => this.#logger.error({ err }, "stopping a crashed subscriber failed"));
+    });
   }
 
   #hook(name: "onAssigned" | "onRevoked" | "onLost", partitions: readonly TopicPartition[]): void {
