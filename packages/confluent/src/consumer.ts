@@ -136,7 +136,7 @@ export class ConfluentConsumer implements DriverConsumer {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
         eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
-          this.#gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }),
+          this.#gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }, this.#spec.maxBatchSize),
       });
     } catch (err) {
       this.#gate.running = false;

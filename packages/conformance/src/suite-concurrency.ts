@@ -81,6 +81,42 @@ export function concurrencyCases(ctx: SuiteContext): void {
     }
   });
 
+  for (const maxWorkers of [1, 4]) {
+    it(`a large backlog behind a stuck handler stays bounded in memory (maxWorkers ${maxWorkers})`, async () => {
+      const t = await ctx.topic(2);
+      const broker = await ctx.broker();
+      let release!: () => void;
+      const stuck = new Promise<void>((r) => {
+        release = r;
+      });
+      const started = new Collector<number>();
+      const done = new Collector<number>();
+      const sub = broker
+        .subscriber(t, { ...fastConsumer, groupId: uniqueName("g"), maxWorkers, maxBatchSize: 50 })
+        .handle(async (b) => {
+          started.push(1);
+          await stuck;
+          done.push((b as { n: number }).n);
+        });
+      await broker.start();
+      const total = 2_000;
+      for (let i = 0; i < total; i += 500) {
+        await broker.publishBatch(
+          Array.from({ length: 500 }, (_, j) => ({ body: { n: i + j }, partition: (i + j) % 2 })),
+          t,
+        );
+      }
+      await started.waitFor(Math.min(maxWorkers, 2));
+      // Fetching is held back: per partition at most about two batches wait in memory.
+      const bound = 2 * 2 * 50 + maxWorkers;
+      await expect.poll(() => sub.pending, { timeout: 5_000 }).toBeGreaterThan(0);
+      expect(sub.pending).toBeLessThanOrEqual(bound);
+      release();
+      await done.waitFor(total, 60_000);
+      expect(sub.pending).toBeLessThanOrEqual(bound);
+    });
+  }
+
   it("by default one message is handled at a time per subscriber", async () => {
     const t = await ctx.topic(3);
     const broker = await ctx.broker();

@@ -35,9 +35,14 @@ export class BatchGate {
     }
   }
 
-  /** Hands a client batch to the shared layer (unless stopped); tracks it until done. */
-  run(batch: RawBatch, client: ClientBatchControl): Promise<void> {
+  /**
+   * Hands a client batch to the shared layer (unless stopped) in chunks of at most
+   * `maxBatchSize` records, so the contract's batch size holds whatever the client fetched;
+   * tracks it until done.
+   */
+  run(batch: RawBatch, client: ClientBatchControl, maxBatchSize = Number.POSITIVE_INFINITY): Promise<void> {
     if (!this.running) return Promise.resolve();
+    if (batch.messages.length > maxBatchSize) return this.#chunked(batch, client, maxBatchSize);
     const key = keyOf(batch.topic, batch.partition);
     const epoch = this.#epochs.get(key) ?? 0;
     const control: BatchControl = {
@@ -51,6 +56,18 @@ export class BatchGate {
     const done = this.#callbacks.onBatch(batch, control);
     this.#inFlight.add(done);
     return done.finally(() => this.#inFlight.delete(done));
+  }
+
+  async #chunked(batch: RawBatch, client: ClientBatchControl, size: number): Promise<void> {
+    const key = keyOf(batch.topic, batch.partition);
+    const epoch = this.#epochs.get(key) ?? 0;
+    for (let i = 0; i < batch.messages.length; i += size) {
+      if (!this.running || !client.isRunning() || client.isStale() || (this.#epochs.get(key) ?? 0) !== epoch) return;
+      await this.run(
+        { topic: batch.topic, partition: batch.partition, messages: batch.messages.slice(i, i + size) },
+        client,
+      );
+    }
   }
 
   /** Stops handing over batches and waits for those in flight. */

@@ -44,6 +44,11 @@ export interface KafkaSubscriber<T, P = {}, D = {}, B extends boolean = false> {
   readonly groupId: string | undefined;
   /** True while its consumer runs. */
   readonly running: boolean;
+  /**
+   * Messages fetched but not yet settled. Bounded: a slow handler holds fetching back (at most
+   * about two batches per partition wait in memory), so a huge backlog does not fill memory.
+   */
+  readonly pending: number;
   /** Starts this subscriber alone (the broker must be started or connected). */
   start(): Promise<void>;
   /** Stops this subscriber alone (graceful: in-flight handlers finish, offsets are committed). */
@@ -133,6 +138,7 @@ export function createSubscriberFacade<T, P, D, B extends boolean>(
   Object.defineProperties(facade, {
     target: { get: () => host()?.runtime(decl)?.target.label ?? label, enumerable: true },
     running: { get: () => host()?.runtime(decl)?.running ?? false, enumerable: true },
+    pending: { get: () => host()?.runtime(decl)?.pending ?? 0, enumerable: true },
   });
   return facade as unknown as KafkaSubscriber<T, P, D, B>;
 }

@@ -107,6 +107,13 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     return this.#crashed;
   }
 
+  /** Messages fetched and not yet settled, across partitions (bounded: backpressure). */
+  get pending(): number {
+    let n = 0;
+    for (const s of this.#partitions.values()) n += s.offsets.inFlight;
+    return n;
+  }
+
   /** Partitions this member owns now, as `topic[partition]`. */
   get assignment(): string[] {
     return [...this.#partitions.values()].map((s) => `${s.origin.topic}[${s.origin.partition}]`);
@@ -140,8 +147,9 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     const consumer = this.#host.driver.createConsumer(
       {
         ...this.options.consumer,
-        // Lanes give the parallelism: the client hands over one batch at a time.
-        partitionsConcurrently: this.#lanes ? 1 : this.options.consumer.partitionsConcurrently,
+        // Lanes run the handlers; the client may hand over several partitions' batches at once
+        // so a partition whose backlog is full does not hold the others back.
+        partitionsConcurrently: this.options.consumer.partitionsConcurrently,
         groupId: this.groupId,
         subscription: this.target.subscription,
       },

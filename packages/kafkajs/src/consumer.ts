@@ -180,7 +180,7 @@ export class KafkajsConsumer implements DriverConsumer {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
         eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
-          this.#gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }),
+          this.#gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }, this.#spec.maxBatchSize),
       });
     } catch (err) {
       this.#gate.running = false;
