@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { LogFields, Logger } from "@faststream/core";
-import { LocalClusterClient } from "@faststream/kafka-local";
+import { LocalClusterClient, type LocalClusterControl } from "@faststream/kafka-local";
 import { Kafka, logLevel } from "kafkajs";
 import { inject } from "vitest";
 
@@ -8,6 +8,9 @@ declare module "vitest" {
   export interface ProvidedContext {
     kafkaBrokers: string;
     kafkaLocalControl: string | undefined;
+    /** A cluster of its own for fault injection (the main one when KAFKA_BROKERS is set). */
+    kafkaFaultBrokers: string;
+    kafkaFaultControl: string | undefined;
   }
 }
 
@@ -16,29 +19,51 @@ export interface TestCluster {
   readonly brokers: string;
   /** Creates a topic with `partitions` partitions (mock control or the admin API). */
   createTopic(name: string, partitions: number): Promise<void>;
+  /**
+   * Fault injection (brokers down/up, request errors, leader moves, latency) through the local
+   * cluster's control endpoint; `undefined` on a real Kafka without `KAFKA_LOCAL_CONTROL`.
+   */
+  readonly control: LocalClusterControl | undefined;
+}
+
+async function connectCluster(brokers: string, controlUrl: string | undefined): Promise<TestCluster> {
+  if (controlUrl) {
+    const control = await LocalClusterClient.connect(controlUrl);
+    return { brokers, control, createTopic: (name, partitions) => control.createTopic(name, partitions) };
+  }
+  const admin = new Kafka({ brokers: brokers.split(","), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  return {
+    brokers,
+    control: undefined,
+    async createTopic(name, partitions) {
+      await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
+    },
+  };
 }
 
 let cached: Promise<TestCluster> | undefined;
+let cachedFault: Promise<TestCluster> | undefined;
 
 /** The cluster provided by the global setup (`KAFKA_BROKERS` or a local one). */
 export function testCluster(): Promise<TestCluster> {
-  cached ??= (async () => {
-    const brokers = inject("kafkaBrokers");
-    const controlUrl = inject("kafkaLocalControl");
-    if (controlUrl) {
-      const control = await LocalClusterClient.connect(controlUrl);
-      return { brokers, createTopic: (name, partitions) => control.createTopic(name, partitions) };
-    }
-    const admin = new Kafka({ brokers: brokers.split(","), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    return {
-      brokers,
-      async createTopic(name, partitions) {
-        await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
-      },
-    };
-  })();
+  cached ??= connectCluster(inject("kafkaBrokers"), inject("kafkaLocalControl"));
   return cached;
+}
+
+/**
+ * The cluster fault suites break on purpose. Locally it is a cluster of its own, so a broker
+ * taken down or an injected error never reaches test files running in parallel; with
+ * `KAFKA_BROKERS` it is that cluster (faults need `KAFKA_LOCAL_CONTROL` there).
+ */
+export function faultCluster(): Promise<TestCluster> {
+  cachedFault ??= connectCluster(inject("kafkaFaultBrokers"), inject("kafkaFaultControl"));
+  return cachedFault;
+}
+
+/** True when {@link faultCluster} can inject faults (known at collection time, for `it.runIf`). */
+export function canInjectFaults(): boolean {
+  return Boolean(inject("kafkaFaultControl"));
 }
 
 /** A unique topic name for one test. */

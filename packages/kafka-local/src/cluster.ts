@@ -48,6 +48,8 @@ export interface LocalClusterControl {
   setPartitionLeader(topic: string, partition: number, brokerId: number): Promise<void>;
   /** Makes the next requests of `apiKey` fail, one Kafka error code each. */
   pushRequestErrors(apiKey: number, errorCodes: readonly number[]): Promise<void>;
+  /** Drops the injected errors of `apiKey` that no request consumed yet. */
+  clearRequestErrors(apiKey: number): Promise<void>;
   /** Shuts the cluster down (a client handle only detaches). */
   stop(): Promise<void>;
 }
@@ -151,6 +153,10 @@ export class LocalKafkaCluster implements LocalClusterControl {
 
   async pushRequestErrors(apiKey: number, errorCodes: readonly number[]): Promise<void> {
     this.#api.pushRequestErrors(this.#handle(), apiKey, errorCodes);
+  }
+
+  async clearRequestErrors(apiKey: number): Promise<void> {
+    this.#api.clearRequestErrors(this.#handle(), apiKey);
   }
 
   /** Destroys the cluster; idempotent. */

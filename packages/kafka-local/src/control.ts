@@ -46,6 +46,7 @@ const OPERATIONS: Record<string, (c: LocalClusterControl, b: Body) => Promise<un
       throw new TypeError('"errorCodes" must be integers');
     return c.pushRequestErrors(num(b, "apiKey"), codes as number[]);
   },
+  clearRequestErrors: (c, b) => c.clearRequestErrors(num(b, "apiKey")),
 };
 
 /** Serves `POST /<operation>` with a JSON body for each cluster operation. */
@@ -113,6 +114,9 @@ export class LocalClusterClient implements LocalClusterControl {
   }
   pushRequestErrors(apiKey: number, errorCodes: readonly number[]): Promise<void> {
     return this.#do("pushRequestErrors", { apiKey, errorCodes });
+  }
+  clearRequestErrors(apiKey: number): Promise<void> {
+    return this.#do("clearRequestErrors", { apiKey });
   }
   /** Detaches; the cluster keeps running in its process. */
   async stop(): Promise<void> {}

@@ -113,6 +113,9 @@ describe("startLocalCluster", () => {
     }).producer();
     await producer.connect();
     await expect(producer.send({ topic: "t", messages: [{ value: "x" }] })).rejects.toThrow();
+    // The three errors left are dropped: the next send goes through.
+    await c.clearRequestErrors(ApiKey.Produce);
+    await producer.send({ topic: "t", messages: [{ value: "y" }] });
     await producer.disconnect();
   });
 });
@@ -132,6 +135,8 @@ describe("control endpoint", () => {
       await admin.disconnect();
       await remote.setBrokerRtt(1, 0);
       await remote.setPartitionLeader("remote-topic", 0, 2);
+      await remote.pushRequestErrors(ApiKey.Fetch, [7]);
+      await remote.clearRequestErrors(ApiKey.Fetch);
       await expect(remote.createTopic("", 1)).rejects.toThrow(/"name" must be a non-empty string/);
       await expect(remote.brokerDown(99)).rejects.toBeInstanceOf(LocalClusterError);
     } finally {
