@@ -3,6 +3,9 @@ import type { LogFields, Logger } from "@faststream/core";
 import { LocalClusterClient, type LocalClusterControl } from "@faststream/kafka-local";
 import { Kafka, logLevel } from "kafkajs";
 import { inject } from "vitest";
+import { withTimeout } from "./timeout.js";
+
+export { withTimeout };
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -128,17 +131,6 @@ export class CapturingLogger implements Logger {
       "log line",
     );
   }
-}
-
-/** Rejects if `promise` does not settle within `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]);
 }
 
 /** Collects items and lets a test await a count. */
