@@ -61,6 +61,8 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   #stopping = false;
   #commitScheduled = false;
   #pull: PullQueue | undefined;
+  /** Batch callbacks in flight. */
+  readonly #batches = new Set<Promise<void>>();
 
   constructor(decl: SubscriberDecl, host: BrokerHost) {
     this.decl = decl;
@@ -190,11 +192,13 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       timer = setTimeout(() => resolve("timeout"), graceful);
     });
     const drained = async (): Promise<"stopped"> => {
-      if (this.#lanes) {
-        await this.#lanes.idle();
-        await this.#commitAll();
-        this.#lanes.close();
-      }
+      // Batches in flight end after their current message (the subscriber is stopping).
+      await Promise.allSettled([...this.#batches]);
+      if (this.#lanes) await this.#lanes.idle();
+      // Final commit of everything handled, retried: a commit that failed earlier must not make
+      // a graceful restart read the handled tail again.
+      await this.#commitFinal();
+      this.#lanes?.close();
       await consumer.stop();
       return "stopped";
     };
@@ -253,28 +257,44 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     this.#consumer?.seek({ topic: state.origin.topic, partition: state.origin.partition, offset: String(from) });
   }
 
-  async #commit(states: readonly PartitionState[]): Promise<void> {
+  /** Commits what is committable; false if the commit failed. */
+  async #commit(states: readonly PartitionState[]): Promise<boolean> {
     const consumer = this.#consumer;
-    if (!consumer) return;
+    if (!consumer) return true;
     const offsets = [];
     for (const s of states) {
       const o = s.offsets.committable();
       if (o !== undefined) offsets.push({ topic: s.origin.topic, partition: s.origin.partition, offset: String(o) });
     }
-    if (offsets.length === 0) return;
+    if (offsets.length === 0) return true;
     try {
       await consumer.commit(offsets);
       for (const o of offsets) this.#partitions.get(key(o.topic, o.partition))?.offsets.committed(Number(o.offset));
+      return true;
     } catch (err) {
       this.#logger.warn({ group: this.groupId, err, offsets }, "offset commit failed; messages may be redelivered");
+      return false;
     }
   }
 
-  #commitAll(): Promise<void> {
+  #commitAll(): Promise<boolean> {
     return this.#commit([...this.#partitions.values()]);
   }
 
-  async onBatch(batch: RawBatch, control: BatchControl): Promise<void> {
+  async #commitFinal(): Promise<void> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      if (await this.#commitAll()) return;
+      await new Promise<void>((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+
+  onBatch(batch: RawBatch, control: BatchControl): Promise<void> {
+    const done = this.#onBatch(batch, control);
+    this.#batches.add(done);
+    return done.finally(() => this.#batches.delete(done));
+  }
+
+  async #onBatch(batch: RawBatch, control: BatchControl): Promise<void> {
     const state = this.#state(batch.topic, batch.partition);
     const config = this.#buildConfig();
     const round = state.round;
