@@ -86,6 +86,9 @@ function everyMember(assigner: PartitionAssigner): PartitionAssigner {
 }
 
 /** kafkajs' consumer settings for a spec (only what kafkajs implements: see the capabilities). */
+/** Metadata refresh interval for kafkajs clients (its default of 300 s stalls partitions after a broker outage). */
+export const KAFKAJS_METADATA_MAX_AGE_MS = 10_000;
+
 function consumerConfig(spec: ConsumerSpec): ConsumerConfig {
   const { subscription: sub } = spec;
   return {
@@ -96,6 +99,9 @@ function consumerConfig(spec: ConsumerSpec): ConsumerConfig {
     maxWaitTimeInMs: spec.maxWaitMs,
     readUncommitted: spec.isolationLevel === "read_uncommitted",
     allowAutoTopicCreation: true,
+    // kafkajs stops fetching partitions led by a broker whose connection closed until its next
+    // metadata refresh (300 s by default); refresh often so it recovers in seconds.
+    metadataMaxAge: KAFKAJS_METADATA_MAX_AGE_MS,
     // Round robin is the only strategy kafkajs ships; the shared layer rejects any other.
     partitionAssigners: [
       sub.kind === "partitions" ? manualAssigner(sub.partitions) : everyMember(PartitionAssigners.roundRobin),

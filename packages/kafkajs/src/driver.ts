@@ -14,7 +14,7 @@ import type {
   RecordMetadata,
 } from "@faststream/kafka";
 import { Kafka, type logCreator, logLevel, type Message, Partitioners, type Producer } from "kafkajs";
-import { KafkajsConsumer } from "./consumer.js";
+import { KAFKAJS_METADATA_MAX_AGE_MS, KafkajsConsumer } from "./consumer.js";
 import { kafkajsSecurity } from "./security.js";
 
 const LEVEL_NAMES: Record<number, "error" | "warn" | "info" | "debug"> = {
@@ -78,6 +78,7 @@ class KafkajsDriver implements KafkaDriver {
     const chosen = this.#chosen;
     this.#producer = this.#kafka.producer({
       allowAutoTopicCreation: true,
+      metadataMaxAge: KAFKAJS_METADATA_MAX_AGE_MS,
       createPartitioner: () => {
         const partitioner = Partitioners.DefaultPartitioner();
         return (args) => {
