@@ -98,7 +98,40 @@ class KafkajsDriver implements KafkaDriver {
     return this.#producer.disconnect();
   }
 
+  /**
+   * Produces records. kafkajs 2.2's sendBatch can report success while a partition that moved
+   * to another leader was never written (its retry skips brokers that already answered); such
+   * a partition is missing from the result, so its records are sent again, pinned to the same
+   * partition (at-least-once: a rare duplicate, never a loss).
+   */
   async send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
+    const out: RecordMetadata[] = new Array(records.length);
+    const current = [...records];
+    let pending = records.map((_, i) => i);
+    for (let round = 1; pending.length > 0; round++) {
+      if (round > 5) throw new Error(`kafkajs did not confirm ${pending.length} record(s) after 5 attempts`);
+      const metas = await this.#sendOnce(pending.map((i) => current[i]!));
+      const missing: number[] = [];
+      metas.forEach((meta, j) => {
+        const i = pending[j]!;
+        if (meta.offset === undefined && meta.partition >= 0) {
+          missing.push(i);
+          // Resend pinned to the partition its key chose.
+          current[i] = { ...current[i]!, partition: meta.partition };
+          this.#config.logger.warn(
+            { topic: meta.topic, partition: meta.partition },
+            "kafkajs did not confirm a partition's records; sending them again",
+          );
+        } else {
+          out[i] = meta;
+        }
+      });
+      pending = missing;
+    }
+    return out;
+  }
+
+  async #sendOnce(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
     const messages: Message[] = records.map((r) => ({
       key: r.key,
       value: r.value,
