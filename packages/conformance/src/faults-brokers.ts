@@ -30,7 +30,6 @@ function brokerDown(name: string, pick: (env: FaultEnv) => number, at: number, d
   };
 }
 
-
 export function brokerFaultCases(ctx: FaultContext): void {
   ctx.test("a broker leading some partitions goes down mid-stream for 2.5 s, then comes back", () =>
     brokerDown("broker-down", (env) => (mockCoordinator(env.group, BROKERS) % BROKERS) + 1, 300, 2_500),
