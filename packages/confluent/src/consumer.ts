@@ -3,14 +3,8 @@
  * `@confluentinc/kafka-javascript` run with `eachBatch`, no auto-commit and no auto-resolve,
  * with librdkafka's rebalance callback for assignment, revoke and loss.
  */
-import type {
-  ConsumerCallbacks,
-  ConsumerSpec,
-  DriverConsumer,
-  TopicPartition,
-  TopicPartitionOffset,
-} from "@faststream/kafka";
-import { BatchGate, groupByTopic, partitionKey } from "@faststream/kafka";
+import type { ConsumerCallbacks, ConsumerSpec, DriverConsumer, TopicPartition } from "@faststream/kafka";
+import { BatchGate, KafkaJsStyleConsumer, partitionKey } from "@faststream/kafka";
 import type { KafkaJS } from "@confluentinc/kafka-javascript";
 import { toLibrdkafkaPattern } from "./pattern.js";
 
@@ -68,19 +62,20 @@ function consumerConfig(spec: ConsumerSpec, rebalance: ConsumerConfig["rebalance
 }
 
 /** A {@link DriverConsumer} on the confluent KafkaJS-style consumer. */
-export class ConfluentConsumer implements DriverConsumer {
-  readonly #consumer: ClientConsumer;
+export class ConfluentConsumer extends KafkaJsStyleConsumer {
+  protected readonly client: ClientConsumer;
   readonly #spec: ConsumerSpec;
   readonly #callbacks: ConsumerCallbacks;
-  readonly #gate: BatchGate;
+  protected readonly gate: BatchGate;
   /** Partitions this member holds (keyed), to report revokes truthfully. */
   readonly #held = new Map<string, TopicPartition>();
 
   constructor(kafka: ConfluentKafka, spec: ConsumerSpec, callbacks: ConsumerCallbacks) {
+    super();
     this.#spec = spec;
     this.#callbacks = callbacks;
-    this.#gate = new BatchGate(callbacks);
-    this.#consumer = kafka.consumer(consumerConfig(spec, this.#rebalance));
+    this.gate = new BatchGate(callbacks);
+    this.client = kafka.consumer(consumerConfig(spec, this.#rebalance));
   }
 
   /**
@@ -110,9 +105,9 @@ export class ConfluentConsumer implements DriverConsumer {
       .map(({ topic, partition }) => this.#held.get(partitionKey(topic, partition)))
       .filter((tp): tp is TopicPartition => tp !== undefined);
     for (const { topic, partition } of revoked) this.#held.delete(partitionKey(topic, partition));
-    this.#gate.revoke(revoked);
+    this.gate.revoke(revoked);
     // stop() gives everything up itself: no callbacks for that.
-    if (!this.#gate.running || revoked.length === 0) return undefined;
+    if (!this.gate.running || revoked.length === 0) return undefined;
     if (fns.assignmentLost()) this.#callbacks.onLost(revoked);
     else await this.#callbacks.onRevoked(revoked);
     return undefined;
@@ -127,20 +122,20 @@ export class ConfluentConsumer implements DriverConsumer {
           : sub.kind === "pattern"
             ? [toLibrdkafkaPattern(sub.pattern)]
             : [...new Set(sub.partitions.map((p) => p.topic))];
-      await this.#consumer.connect();
+      await this.client.connect();
       this.#watchFatalErrors();
-      await this.#consumer.subscribe({ topics });
-      this.#gate.running = true;
+      await this.client.subscribe({ topics });
+      this.gate.running = true;
       // Returns at once; assignment arrives through the rebalance callback.
-      await this.#consumer.run({
+      await this.client.run({
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
         eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
-          this.#gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }, this.#spec.maxBatchSize),
+          this.gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }, this.#spec.maxBatchSize),
       });
     } catch (err) {
-      this.#gate.running = false;
-      await this.#consumer.disconnect().catch(() => undefined);
+      this.gate.running = false;
+      await this.client.disconnect().catch(() => undefined);
       throw err;
     }
   }
@@ -152,7 +147,7 @@ export class ConfluentConsumer implements DriverConsumer {
    */
   #watchFatalErrors(): void {
     const internal = (
-      this.#consumer as unknown as {
+      this.client as unknown as {
         _getInternalClient(): {
           on(event: string, cb: (e: Error & { code?: number; isFatal?: boolean }) => void): void;
         } | null;
@@ -160,33 +155,8 @@ export class ConfluentConsumer implements DriverConsumer {
     )._getInternalClient();
     internal?.on("event.error", (e) => {
       if (e.code !== ERR_FATAL && e.isFatal !== true) return;
-      this.#gate.running = false;
+      this.gate.running = false;
       this.#callbacks.onCrash(e);
     });
-  }
-
-  async stop(): Promise<void> {
-    // No new batches are handed over; the ones in flight may still commit.
-    await this.#gate.close();
-    // Waits for the client's workers, then leaves the group; commits nothing (autoCommit off).
-    await this.#consumer.disconnect();
-  }
-
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    if (offsets.length === 0) return;
-    await this.#consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
-  }
-
-  seek(target: TopicPartitionOffset): void {
-    // With autoCommit off the client only moves the fetch position (no commit).
-    this.#consumer.seek({ topic: target.topic, partition: target.partition, offset: target.offset });
-  }
-
-  pause(partitions: readonly TopicPartition[]): void {
-    this.#consumer.pause(groupByTopic(partitions));
-  }
-
-  resume(partitions: readonly TopicPartition[]): void {
-    this.#consumer.resume(groupByTopic(partitions));
   }
 }

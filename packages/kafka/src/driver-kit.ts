@@ -2,7 +2,14 @@
  * Bookkeeping every driver's batch callback needs, written once: whether batches are handed
  * over, which batches are in flight, and which became stale because their partition was revoked.
  */
-import type { BatchControl, ConsumerCallbacks, RawBatch, TopicPartition } from "./driver.js";
+import type {
+  BatchControl,
+  ConsumerCallbacks,
+  DriverConsumer,
+  RawBatch,
+  TopicPartition,
+  TopicPartitionOffset,
+} from "./driver.js";
 
 /** What a client's batch callback offers (kafkajs and confluent's KafkaJS-style API alike). */
 export interface ClientBatchControl {
@@ -90,3 +97,47 @@ export function groupByTopic(partitions: readonly TopicPartition[]): { topic: st
 
 /** A stable map key for a topic partition. */
 export const partitionKey = keyOf;
+
+/** The consumer API kafkajs and confluent's KafkaJS-style client share. */
+export interface KafkaJsStyleClient {
+  disconnect(): Promise<void>;
+  commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<unknown>;
+  seek(target: { topic: string; partition: number; offset: string }): void;
+  pause(topics: { topic: string; partitions: number[] }[]): void;
+  resume(topics: { topic: string; partitions: number[] }[]): void;
+}
+
+/**
+ * The parts of a driver consumer that are the same on every KafkaJS-shaped client: stop (no
+ * new batches, wait for those in flight — their commits still count —, then leave the group;
+ * nothing is committed here), explicit commits, seek (moves the fetch position only, with
+ * auto-commit off), pause and resume.
+ */
+export abstract class KafkaJsStyleConsumer implements DriverConsumer {
+  protected abstract readonly client: KafkaJsStyleClient;
+  protected abstract readonly gate: BatchGate;
+
+  abstract start(): Promise<void>;
+
+  async stop(): Promise<void> {
+    await this.gate.close();
+    await this.client.disconnect();
+  }
+
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.client.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+  }
+
+  seek(target: TopicPartitionOffset): void {
+    this.client.seek({ topic: target.topic, partition: target.partition, offset: target.offset });
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    this.client.pause(groupByTopic(partitions));
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    this.client.resume(groupByTopic(partitions));
+  }
+}

@@ -17,6 +17,13 @@ export { MemoryCluster, MemoryDriver } from "./memory/index.js";
 export * from "./testing.js";
 export { type KafkaRequestOptions, RequestTimeoutError } from "./request.js";
 export * from "./security.js";
-export { BatchGate, type ClientBatchControl, groupByTopic, partitionKey } from "./driver-kit.js";
+export {
+  BatchGate,
+  type ClientBatchControl,
+  groupByTopic,
+  type KafkaJsStyleClient,
+  KafkaJsStyleConsumer,
+  partitionKey,
+} from "./driver-kit.js";
 export { DeadLetterHeader, type DeadLetterOptions } from "./dead-letter.js";
 export type { Backoff, RetryOptions } from "./retry.js";

@@ -3,14 +3,8 @@
  * auto-commit and no auto-resolve, plus what kafkajs lacks (manual assignment, a revoke signal).
  */
 import type { Logger } from "@faststream/core";
-import type {
-  ConsumerCallbacks,
-  ConsumerSpec,
-  DriverConsumer,
-  TopicPartition,
-  TopicPartitionOffset,
-} from "@faststream/kafka";
-import { BatchGate, groupByTopic } from "@faststream/kafka";
+import type { ConsumerCallbacks, ConsumerSpec, DriverConsumer, TopicPartition } from "@faststream/kafka";
+import { BatchGate, KafkaJsStyleConsumer } from "@faststream/kafka";
 import {
   type Assigner,
   AssignerProtocol,
@@ -126,40 +120,41 @@ function subscription(spec: ConsumerSpec): ConsumerSubscribeTopics {
 }
 
 /** A {@link DriverConsumer} on a kafkajs consumer. */
-export class KafkajsConsumer implements DriverConsumer {
-  readonly #consumer: Consumer;
+export class KafkajsConsumer extends KafkaJsStyleConsumer {
+  protected readonly client: Consumer;
   readonly #spec: ConsumerSpec;
   readonly #callbacks: ConsumerCallbacks;
   readonly #logger: Logger;
-  readonly #gate: BatchGate;
+  protected readonly gate: BatchGate;
   /** Current assignment, to report it as revoked on the next rebalance. */
   #assigned: TopicPartition[] = [];
 
   constructor(kafka: Kafka, spec: ConsumerSpec, callbacks: ConsumerCallbacks, logger: Logger) {
+    super();
     this.#spec = spec;
     this.#callbacks = callbacks;
     this.#logger = logger;
-    this.#gate = new BatchGate(callbacks);
-    this.#consumer = kafka.consumer(consumerConfig(spec));
-    const { GROUP_JOIN, REBALANCING, CRASH } = this.#consumer.events;
+    this.gate = new BatchGate(callbacks);
+    this.client = kafka.consumer(consumerConfig(spec));
+    const { GROUP_JOIN, REBALANCING, CRASH } = this.client.events;
     // kafkajs' rebalances are eager and it has no revoke hook. REBALANCING fires when it learns
     // of a rebalance, before it rejoins; GROUP_JOIN covers rejoins it did not announce (e.g.
     // after a metadata change or a restart). Either way it drops every position it held, so
     // the whole previous assignment is reported as revoked. kafkajs cannot wait for the
     // callback, so its promise is not awaited. kafkajs has no notion of lost partitions:
     // onLost is never called (an expired session shows up as a rebalance, reported as revoke).
-    this.#consumer.on(REBALANCING, () => this.#revokeAll());
-    this.#consumer.on(GROUP_JOIN, (e) => {
+    this.client.on(REBALANCING, () => this.#revokeAll());
+    this.client.on(GROUP_JOIN, (e) => {
       this.#revokeAll();
       this.#assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, partitions]) =>
         partitions.map((partition) => ({ topic, partition })),
       );
       callbacks.onAssigned(this.#assigned);
     });
-    this.#consumer.on(CRASH, (e) => {
+    this.client.on(CRASH, (e) => {
       // Retriable crashes make kafkajs restart the consumer by itself.
       if (e.payload.restart) return;
-      this.#gate.running = false;
+      this.gate.running = false;
       callbacks.onCrash(e.payload.error);
     });
   }
@@ -168,8 +163,8 @@ export class KafkajsConsumer implements DriverConsumer {
     const revoked = this.#assigned;
     if (revoked.length === 0) return;
     this.#assigned = [];
-    this.#gate.revoke(revoked);
-    if (!this.#gate.running) return;
+    this.gate.revoke(revoked);
+    if (!this.gate.running) return;
     Promise.resolve()
       .then(() => this.#callbacks.onRevoked(revoked))
       .catch((err: unknown) => this.#logger.error({ err }, "onRevoked failed"));
@@ -177,47 +172,21 @@ export class KafkajsConsumer implements DriverConsumer {
 
   async start(): Promise<void> {
     try {
-      await this.#consumer.connect();
-      await this.#consumer.subscribe(subscription(this.#spec));
-      this.#gate.running = true;
+      await this.client.connect();
+      await this.client.subscribe(subscription(this.#spec));
+      this.gate.running = true;
       // Resolves after the first group join (onAssigned has been called by then).
-      await this.#consumer.run({
+      await this.client.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
         eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
-          this.#gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }, this.#spec.maxBatchSize),
+          this.gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }, this.#spec.maxBatchSize),
       });
     } catch (err) {
-      this.#gate.running = false;
-      await this.#consumer.disconnect().catch(() => undefined);
+      this.gate.running = false;
+      await this.client.disconnect().catch(() => undefined);
       throw err;
     }
-  }
-
-  async stop(): Promise<void> {
-    // New batches are no longer handed over; the ones in flight may still commit (kafkajs
-    // drops commits once its runner stops, so it is stopped only after they finished).
-    await this.#gate.close();
-    // Stops the fetch loop and leaves the group; commits nothing (autoCommit is off).
-    await this.#consumer.disconnect();
-  }
-
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    if (offsets.length === 0) return;
-    await this.#consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
-  }
-
-  seek(target: TopicPartitionOffset): void {
-    // With autoCommit off, kafkajs only moves the fetch position (no commit).
-    this.#consumer.seek({ topic: target.topic, partition: target.partition, offset: target.offset });
-  }
-
-  pause(partitions: readonly TopicPartition[]): void {
-    this.#consumer.pause(groupByTopic(partitions));
-  }
-
-  resume(partitions: readonly TopicPartition[]): void {
-    this.#consumer.resume(groupByTopic(partitions));
   }
 }
