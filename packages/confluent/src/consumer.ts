@@ -3,9 +3,17 @@
  * `@confluentinc/kafka-javascript` run with `eachBatch`, no auto-commit and no auto-resolve,
  * with librdkafka's rebalance callback for assignment, revoke and loss.
  */
-import type { ConsumerCallbacks, ConsumerSpec, DriverConsumer, TopicPartition } from "@faststream/kafka";
+import type {
+  CommitOptions,
+  ConsumerCallbacks,
+  ConsumerSpec,
+  DriverConsumer,
+  TopicPartition,
+  TopicPartitionOffset,
+} from "@faststream/kafka";
 import { BatchGate, KafkaJsStyleConsumer, partitionKey } from "@faststream/kafka";
 import type { KafkaJS } from "@confluentinc/kafka-javascript";
+import { CommitAcks, type CommitReportSource } from "./commit-acks.js";
 import { toLibrdkafkaPattern } from "./pattern.js";
 
 type ConfluentKafka = InstanceType<typeof KafkaJS.Kafka>;
@@ -16,6 +24,16 @@ type ConsumerConfig = NonNullable<Parameters<ConfluentKafka["consumer"]>[0]>;
 const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
 const ERR_FATAL = -150;
+
+/** How long a commit may wait for the broker's answer at least before it counts as failed (and is retried). */
+const COMMIT_ANSWER_TIMEOUT_MS = 30_000;
+
+/** The client's internal (node-rdkafka style) consumer, which the typings do not expose. */
+type InternalClient = CommitReportSource & {
+  on(event: "event.error", cb: (e: Error & { code?: number; isFatal?: boolean }) => void): void;
+  /** librdkafka's synchronous commit: blocks until the coordinator answered, throws on a refusal. */
+  commitSync(offsets: { topic: string; partition: number; offset: number }[]): void;
+};
 
 /** Strategies that use the cooperative (incremental) protocol; librdkafka cannot mix them with eager ones. */
 const COOPERATIVE = new Set(["cooperative-sticky"]);
@@ -69,12 +87,16 @@ export class ConfluentConsumer extends KafkaJsStyleConsumer {
   protected readonly gate: BatchGate;
   /** Partitions this member holds (keyed), to report revokes truthfully. */
   readonly #held = new Map<string, TopicPartition>();
+  /** Pairs commits with the broker's answers (the client resolves commits when queued). */
+  readonly #acks: CommitAcks;
 
   constructor(kafka: ConfluentKafka, spec: ConsumerSpec, callbacks: ConsumerCallbacks) {
     super();
     this.#spec = spec;
     this.#callbacks = callbacks;
     this.gate = new BatchGate(callbacks);
+    // The answer to a commit arrives when the fetch loop polls: allow for a whole poll interval.
+    this.#acks = new CommitAcks(Math.max(COMMIT_ANSWER_TIMEOUT_MS, (spec.maxPollIntervalMs ?? 0) + 5_000));
     this.client = kafka.consumer(consumerConfig(spec, this.#rebalance));
   }
 
@@ -123,7 +145,11 @@ export class ConfluentConsumer extends KafkaJsStyleConsumer {
             ? [toLibrdkafkaPattern(sub.pattern)]
             : [...new Set(sub.partitions.map((p) => p.topic))];
       await this.client.connect();
-      this.#watchFatalErrors();
+      const internal = this.#internal();
+      if (internal) {
+        this.#acks.attach(internal);
+        this.#watchFatalErrors(internal);
+      }
       await this.client.subscribe({ topics });
       this.gate.running = true;
       // Returns at once; assignment arrives through the rebalance callback.
@@ -141,19 +167,51 @@ export class ConfluentConsumer extends KafkaJsStyleConsumer {
   }
 
   /**
+   * Resolves once the group coordinator stored the offsets, rejects when it refused them (the
+   * client's own `commitOffsets()` resolves as soon as librdkafka queued the commit).
+   *
+   * librdkafka reports a commit's outcome through its poll loop, which does not run while a
+   * batch or rebalance callback is awaited; a commit awaited inside one is therefore made with
+   * librdkafka's synchronous commit (it blocks for one round trip to the coordinator).
+   */
+  override async commit(offsets: readonly TopicPartitionOffset[], options?: CommitOptions): Promise<void> {
+    if (offsets.length === 0) return;
+    const internal = this.#internal();
+    if (options?.insideCallback && internal) {
+      internal.commitSync(
+        offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) })),
+      );
+      return;
+    }
+    const plain = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+    const answered = this.#acks.expect(plain);
+    try {
+      await super.commit(plain);
+    } catch (err) {
+      this.#acks.cancel(plain, err as Error);
+    }
+    await answered;
+  }
+
+  override async stop(): Promise<void> {
+    try {
+      await super.stop();
+    } finally {
+      this.#acks.failAll("the consumer disconnected before the offset commit was answered");
+    }
+  }
+
+  #internal(): InternalClient | null {
+    return (this.client as unknown as { _getInternalClient(): InternalClient | null })._getInternalClient();
+  }
+
+  /**
    * The KafkaJS-style layer logs and retries every error; only librdkafka's fatal errors (e.g.
    * a static member fenced by another instance with the same `group.instance.id`) end the
-   * consumer. They arrive on the underlying client, which the typings do not expose.
+   * consumer.
    */
-  #watchFatalErrors(): void {
-    const internal = (
-      this.client as unknown as {
-        _getInternalClient(): {
-          on(event: string, cb: (e: Error & { code?: number; isFatal?: boolean }) => void): void;
-        } | null;
-      }
-    )._getInternalClient();
-    internal?.on("event.error", (e) => {
+  #watchFatalErrors(internal: InternalClient): void {
+    internal.on("event.error", (e) => {
       if (e.code !== ERR_FATAL && e.isFatal !== true) return;
       this.gate.running = false;
       this.#callbacks.onCrash(e);

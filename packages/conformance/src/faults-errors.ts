@@ -76,50 +76,44 @@ export function requestErrorCases(ctx: FaultContext): void {
     ),
   );
 
-  ctx.test(
-    "OffsetCommit fails as the stream ends; after a graceful restart nothing is read again",
-    () => {
-      const total = 600;
-      // REBALANCE_IN_PROGRESS: librdkafka retries commits that failed on coordinator errors, not this one.
-      const errors = [E.REBALANCE_IN_PROGRESS];
-      let first: KafkaBrokerBase | undefined;
-      return {
-        name: "commit-errors-restart",
-        total,
-        // stop() commits what was handled; the next instance starts after it.
-        redelivery: "none",
-        async consumers(env) {
-          first = env.broker();
-          env.subscribe(first, "app");
-          await first.start();
-        },
-        async fault(env) {
-          const at = total - 200;
-          await env.tracker.waitDistinct(at, 30_000, `${at} messages handled before commits fail`);
-          // More errors than commits left: every commit of the last 200 messages fails.
-          await env.control.pushRequestErrors(ApiKey.OffsetCommit, Array.from({ length: 400 }, () => errors).flat());
-        },
-        async drain(env) {
-          // The errors are cleared once the last offset of every partition was refused, so no
-          // commit from the stream itself lands later: only stop() can still commit it.
-          await lastCommitsRefused(env);
-          await env.control.clearRequestErrors(ApiKey.OffsetCommit);
-          await first?.stop();
-          const next = env.broker();
-          env.subscribe(next, "restarted");
-          await next.start();
-          // One marker per partition: what the restarted instance reads again comes before them.
-          const markers = Array.from({ length: PARTITIONS }, (_, p) => ({ body: { marker: true }, partition: p }));
-          await env.publisher.publishBatch(markers, env.topic);
-          await env.markers.waitFor(PARTITIONS, 30_000);
-        },
-        extra: (env) => ({ readAgainAfterRestart: env.tracker.handledBy("restarted") }),
-      };
-    },
-    {
-      confluent: `${CONFLUENT_COMMIT_SKIP} (measured: 150-200 of 600 read again)`,
-    },
-  );
+  ctx.test("OffsetCommit fails as the stream ends; after a graceful restart nothing is read again", () => {
+    const total = 600;
+    // REBALANCE_IN_PROGRESS: librdkafka retries commits that failed on coordinator errors, not this one.
+    const errors = [E.REBALANCE_IN_PROGRESS];
+    let first: KafkaBrokerBase | undefined;
+    return {
+      name: "commit-errors-restart",
+      total,
+      // stop() commits what was handled; the next instance starts after it.
+      redelivery: "none",
+      async consumers(env) {
+        first = env.broker();
+        env.subscribe(first, "app");
+        await first.start();
+      },
+      async fault(env) {
+        const at = total - 200;
+        await env.tracker.waitDistinct(at, 30_000, `${at} messages handled before commits fail`);
+        // More errors than commits left: every commit of the last 200 messages fails.
+        await env.control.pushRequestErrors(ApiKey.OffsetCommit, Array.from({ length: 400 }, () => errors).flat());
+      },
+      async drain(env) {
+        // The errors are cleared once the last offset of every partition was refused, so no
+        // commit from the stream itself lands later: only stop() can still commit it.
+        await lastCommitsRefused(env);
+        await env.control.clearRequestErrors(ApiKey.OffsetCommit);
+        await first?.stop();
+        const next = env.broker();
+        env.subscribe(next, "restarted");
+        await next.start();
+        // One marker per partition: what the restarted instance reads again comes before them.
+        const markers = Array.from({ length: PARTITIONS }, (_, p) => ({ body: { marker: true }, partition: p }));
+        await env.publisher.publishBatch(markers, env.topic);
+        await env.markers.waitFor(PARTITIONS, 30_000);
+      },
+      extra: (env) => ({ readAgainAfterRestart: env.tracker.handledBy("restarted") }),
+    };
+  });
 }
 
 /**
@@ -139,8 +133,3 @@ async function lastCommitsRefused(env: FaultEnv): Promise<void> {
   const all = Promise.all([...last].map(([p, o]) => env.logger.waitFor(refused(p, o), 5_000)));
   await withTimeout(all, 5_000, "refused commits").catch(() => undefined);
 }
-
-/** Framework bugs (reported, not worked around here); FAULT_RUN_SKIPPED=1 runs the case anyway. */
-const CONFLUENT_COMMIT_SKIP =
-  "skipped on confluent: in packages/confluent/src/consumer.ts commit(): the client's commitOffsets() resolves once the commit is " +
-  "queued, before the broker answers, so a failed commit counts as done and is never retried";

@@ -9,6 +9,7 @@ import type {
   RawBatch,
   TopicPartition,
   TopicPartitionOffset,
+  CommitOptions,
 } from "./driver.js";
 
 /** What a client's batch callback offers (kafkajs and confluent's KafkaJS-style API alike). */
@@ -124,7 +125,7 @@ export abstract class KafkaJsStyleConsumer implements DriverConsumer {
     await this.client.disconnect();
   }
 
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  async commit(offsets: readonly TopicPartitionOffset[], _options?: CommitOptions): Promise<void> {
     if (offsets.length === 0) return;
     await this.client.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
   }

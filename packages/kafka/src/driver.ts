@@ -113,14 +113,27 @@ export interface ConsumerSpec {
   readonly assignmentStrategies?: readonly AssignmentStrategy[] | undefined;
 }
 
+/** How a commit is made. */
+export interface CommitOptions {
+  /**
+   * The caller awaits this commit while it holds one of the client's callbacks (a batch or a
+   * rebalance callback). Clients that learn a commit's outcome only when their fetch loop polls
+   * again must then wait for the answer another way, or the two would wait on each other.
+   */
+  readonly insideCallback?: boolean;
+}
+
 /** A running consumer. */
 export interface DriverConsumer {
   /** Connects, subscribes and starts fetching. */
   start(): Promise<void>;
   /** Stops fetching, waits for the batch in flight, leaves the group. Does not commit. */
   stop(): Promise<void>;
-  /** Commits offsets (each the next offset to read) for the group. */
-  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Commits offsets (each the next offset to read) for the group. Resolves once the group
+   * coordinator stored them and rejects when it refused them, so a caller can retry.
+   */
+  commit(offsets: readonly TopicPartitionOffset[], options?: CommitOptions): Promise<void>;
   /** Makes the next fetch of the partition start at `offset` (redelivery). Only for owned partitions. */
   seek(target: TopicPartitionOffset): void;
   /** Stops fetching the partitions until resumed (records in flight still arrive). */

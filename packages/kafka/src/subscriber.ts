@@ -2,6 +2,7 @@ import { type AckPolicy, type Logger, type Settlement, StateError } from "@fasts
 import type { SubscriberDecl } from "./declaration.js";
 import type {
   BatchControl,
+  CommitOptions,
   ConsumerCallbacks,
   DriverConsumer,
   KafkaDriver,
@@ -42,6 +43,9 @@ interface PartitionState {
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
+/** For commits awaited while a batch or rebalance callback of the client is held (or after its loop stopped). */
+const INSIDE_CALLBACK: CommitOptions = { insideCallback: true };
+
 /** A subscriber bound to a broker: consumer lifecycle, scheduling, settlement, commits. @internal */
 export class SubscriberRuntime implements ConsumerCallbacks {
   readonly decl: SubscriberDecl;
@@ -60,6 +64,10 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   #crashed: Error | undefined;
   #stopping = false;
   #commitScheduled = false;
+  /** stop()'s final commit succeeded (later failures of older commits do not matter). */
+  #finalCommitDone = false;
+  /** The background commit in flight, if any. */
+  #commitInFlight: Promise<boolean> | undefined;
   #pull: PullQueue | undefined;
   /** Batch callbacks in flight. */
   readonly #batches = new Set<Promise<void>>();
@@ -141,6 +149,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     }
     this.#buildConfig();
     this.#stopping = false;
+    this.#finalCommitDone = false;
     this.#crashed = undefined;
     const joined = new Promise<void>((resolve) => {
       this.#assigned = resolve;
@@ -239,13 +248,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     if (this.#partitions.get(key(state.origin.topic, state.origin.partition)) !== state) return; // revoked since
     if (settlement !== "nack") {
       state.offsets.settle(offset);
-      if (!this.#commitScheduled) {
-        this.#commitScheduled = true;
-        setImmediate(() => {
-          this.#commitScheduled = false;
-          void this.#commitAll();
-        });
-      }
+      this.#requestCommit();
       return;
     }
     // A nack of a message an earlier nack already dropped: that rewind covers it.
@@ -257,8 +260,28 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     this.#consumer?.seek({ topic: state.origin.topic, partition: state.origin.partition, offset: String(from) });
   }
 
+  /**
+   * Commits what is committable soon, in the background: settlements of one tick share a
+   * commit, and one commit at a time is in flight (those requested meanwhile follow it).
+   * Failed commits leave the watermark where it was, so a later commit carries them.
+   */
+  #requestCommit(): void {
+    if (this.#commitScheduled) return;
+    this.#commitScheduled = true;
+    setImmediate(() => void this.#backgroundCommit());
+  }
+
+  async #backgroundCommit(): Promise<void> {
+    while (this.#commitInFlight) await this.#commitInFlight;
+    this.#commitScheduled = false;
+    const done = this.#commitAll();
+    this.#commitInFlight = done;
+    await done;
+    if (this.#commitInFlight === done) this.#commitInFlight = undefined;
+  }
+
   /** Commits what is committable; false if the commit failed. */
-  async #commit(states: readonly PartitionState[]): Promise<boolean> {
+  async #commit(states: readonly PartitionState[], options?: CommitOptions): Promise<boolean> {
     const consumer = this.#consumer;
     if (!consumer) return true;
     const offsets = [];
@@ -268,22 +291,29 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     }
     if (offsets.length === 0) return true;
     try {
-      await consumer.commit(offsets);
+      await consumer.commit(offsets, options);
       for (const o of offsets) this.#partitions.get(key(o.topic, o.partition))?.offsets.committed(Number(o.offset));
       return true;
     } catch (err) {
-      this.#logger.warn({ group: this.groupId, err, offsets }, "offset commit failed; messages may be redelivered");
+      // A background commit cut short by stop() after the final commit landed changes nothing.
+      const level = this.#finalCommitDone ? "debug" : "warn";
+      this.#logger[level]({ group: this.groupId, err, offsets }, "offset commit failed; messages may be redelivered");
       return false;
     }
   }
 
-  #commitAll(): Promise<boolean> {
-    return this.#commit([...this.#partitions.values()]);
+  #commitAll(options?: CommitOptions): Promise<boolean> {
+    return this.#commit([...this.#partitions.values()], options);
   }
 
   async #commitFinal(): Promise<void> {
     for (let attempt = 1; attempt <= 3; attempt++) {
-      if (await this.#commitAll()) return;
+      // Not waiting for a background commit in flight: what it carries is not marked committed
+      // yet, so this commit carries it again, and does not depend on the client's loop.
+      if (await this.#commitAll(INSIDE_CALLBACK)) {
+        this.#finalCommitDone = true;
+        return;
+      }
       await new Promise<void>((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }
@@ -311,14 +341,14 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         if (!(await preparePulled(config, message))) continue;
         if (!(await this.#pull.put(message))) break;
       }
-      await this.#commit([state]);
+      this.#requestCommit();
       return;
     }
     if (this.#policy === "ack_first") {
       // At-most-once: the whole batch is committed before any of it is handled.
       const messages = batch.messages.map(take);
       for (const m of messages) m.ack();
-      await this.#commit([state]);
+      await this.#commit([state], INSIDE_CALLBACK);
       await this.#dispatch(messages, config, live, control);
       return;
     }
@@ -327,7 +357,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       return;
     }
     await this.#dispatch(batch.messages.map(take), config, live, control);
-    await this.#commit([state]);
+    this.#requestCommit();
   }
 
   /**
@@ -399,7 +429,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     const states = partitions
       .map((p) => this.#partitions.get(key(p.topic, p.partition)))
       .filter((s) => s !== undefined);
-    await this.#commit(states);
+    await this.#commit(states, INSIDE_CALLBACK);
     for (const p of partitions) this.#partitions.delete(key(p.topic, p.partition));
     this.#hook("onRevoked", partitions);
   }
