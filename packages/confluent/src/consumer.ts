@@ -13,7 +13,6 @@ import type {
 } from "@faststream/kafka";
 import { BatchGate, KafkaJsStyleConsumer, partitionKey } from "@faststream/kafka";
 import type { KafkaJS } from "@confluentinc/kafka-javascript";
-import { CommitAcks, type CommitReportSource } from "./commit-acks.js";
 import { toLibrdkafkaPattern } from "./pattern.js";
 
 type ConfluentKafka = InstanceType<typeof KafkaJS.Kafka>;
@@ -25,14 +24,11 @@ const ERR_ASSIGN_PARTITIONS = -175;
 const ERR_REVOKE_PARTITIONS = -174;
 const ERR_FATAL = -150;
 
-/** How long a commit may wait for the broker's answer at least before it counts as failed (and is retried). */
-const COMMIT_ANSWER_TIMEOUT_MS = 30_000;
-
 /** The client's internal (node-rdkafka style) consumer, which the typings do not expose. */
-type InternalClient = CommitReportSource & {
-  on(event: "event.error", cb: (e: Error & { code?: number; isFatal?: boolean }) => void): void;
+type InternalClient = {
   /** librdkafka's synchronous commit: blocks until the coordinator answered, throws on a refusal. */
   commitSync(offsets: { topic: string; partition: number; offset: number }[]): void;
+  on(event: "event.error", cb: (e: Error & { code?: number; isFatal?: boolean }) => void): void;
 };
 
 /** Strategies that use the cooperative (incremental) protocol; librdkafka cannot mix them with eager ones. */
@@ -87,16 +83,12 @@ export class ConfluentConsumer extends KafkaJsStyleConsumer {
   protected readonly gate: BatchGate;
   /** Partitions this member holds (keyed), to report revokes truthfully. */
   readonly #held = new Map<string, TopicPartition>();
-  /** Pairs commits with the broker's answers (the client resolves commits when queued). */
-  readonly #acks: CommitAcks;
 
   constructor(kafka: ConfluentKafka, spec: ConsumerSpec, callbacks: ConsumerCallbacks) {
     super();
     this.#spec = spec;
     this.#callbacks = callbacks;
     this.gate = new BatchGate(callbacks);
-    // The answer to a commit arrives when the fetch loop polls: allow for a whole poll interval.
-    this.#acks = new CommitAcks(Math.max(COMMIT_ANSWER_TIMEOUT_MS, (spec.maxPollIntervalMs ?? 0) + 5_000));
     this.client = kafka.consumer(consumerConfig(spec, this.#rebalance));
   }
 
@@ -146,10 +138,7 @@ export class ConfluentConsumer extends KafkaJsStyleConsumer {
             : [...new Set(sub.partitions.map((p) => p.topic))];
       await this.client.connect();
       const internal = this.#internal();
-      if (internal) {
-        this.#acks.attach(internal);
-        this.#watchFatalErrors(internal);
-      }
+      if (internal) this.#watchFatalErrors(internal);
       await this.client.subscribe({ topics });
       this.gate.running = true;
       // Returns at once; assignment arrives through the rebalance callback.
@@ -167,38 +156,18 @@ export class ConfluentConsumer extends KafkaJsStyleConsumer {
   }
 
   /**
-   * Resolves once the group coordinator stored the offsets, rejects when it refused them (the
-   * client's own `commitOffsets()` resolves as soon as librdkafka queued the commit).
-   *
-   * librdkafka reports a commit's outcome through its poll loop, which does not run while a
-   * batch or rebalance callback is awaited; a commit awaited inside one is therefore made with
-   * librdkafka's synchronous commit (it blocks for one round trip to the coordinator).
+   * Without `acknowledged`, the client's `commitOffsets()`: it resolves once librdkafka queued
+   * the commit. With it, librdkafka's synchronous commit, which returns once the coordinator
+   * stored the offsets and throws when it refused them (it blocks the event loop for that
+   * round trip, so it is kept for the final commit on stop). The asynchronous commit's answer
+   * is only reported through the client's fetch loop, which stalls around a stopping consumer.
    */
   override async commit(offsets: readonly TopicPartitionOffset[], options?: CommitOptions): Promise<void> {
     if (offsets.length === 0) return;
+    if (!options?.acknowledged) return super.commit(offsets);
     const internal = this.#internal();
-    if (options?.insideCallback && internal) {
-      internal.commitSync(
-        offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) })),
-      );
-      return;
-    }
-    const plain = offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
-    const answered = this.#acks.expect(plain);
-    try {
-      await super.commit(plain);
-    } catch (err) {
-      this.#acks.cancel(plain, err as Error);
-    }
-    await answered;
-  }
-
-  override async stop(): Promise<void> {
-    try {
-      await super.stop();
-    } finally {
-      this.#acks.failAll("the consumer disconnected before the offset commit was answered");
-    }
+    if (!internal) return super.commit(offsets);
+    internal.commitSync(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) })));
   }
 
   #internal(): InternalClient | null {

@@ -23,6 +23,29 @@ import { librdkafkaSecurity } from "./security.js";
 const { KafkaJS } = confluent;
 type ConfluentKafka = InstanceType<typeof KafkaJS.Kafka>;
 type ConfluentProducer = ReturnType<ConfluentKafka["producer"]>;
+
+/** librdkafka's produce() on the client's internal producer (the typings do not expose it). */
+interface InternalProducer {
+  produce(
+    topic: string,
+    partition: number,
+    value: Buffer | null,
+    key: Buffer | string | null,
+    timestamp: number,
+    opaque: {
+      resolve(meta: { partition: number; baseOffset: number | string | null }): void;
+      reject(err: unknown): void;
+    },
+    headers: Record<string, Buffer | string>[] | null,
+  ): void;
+}
+
+/** Headers in librdkafka's shape: one single-key object per header. */
+function rdkafkaHeaders(headers: Record<string, Buffer | string>): Record<string, Buffer | string>[] | null {
+  const out: Record<string, Buffer | string>[] = [];
+  for (const k in headers) out.push({ [k]: headers[k]! });
+  return out.length ? out : null;
+}
 type ConfluentLogger = NonNullable<
   NonNullable<NonNullable<ConstructorParameters<typeof KafkaJS.Kafka>[0]>["kafkaJS"]>["logger"]
 >;
@@ -93,32 +116,45 @@ class ConfluentDriver implements KafkaDriver {
   }
 
   /**
-   * Produces each record with its own `send` (its delivery report carries the record's own
-   * partition and offset; `sendBatch` merges them per partition). librdkafka still batches
-   * them on the wire (`linger.ms`).
+   * Produces every record straight through librdkafka's `produce()` (the client's internal
+   * producer), each with its own delivery report: the report carries the record's own partition
+   * and offset, and the KafkaJS-style `send()` would add a promise chain, option checks and a
+   * per-call merge of the reports. The KafkaJS-style layer still owns delivery: its report
+   * handler settles the `{ resolve, reject }` passed as each record's opaque. librdkafka
+   * batches the records on the wire (`linger.ms`).
    */
-  async send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
+  send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
+    const internal = (
+      this.#producer as unknown as { _getInternalClient(): InternalProducer | null }
+    )._getInternalClient();
+    if (!internal) return Promise.reject(new Error("the producer is not connected"));
     return Promise.all(
-      records.map(async (r): Promise<RecordMetadata> => {
-        const [meta] = await this.#producer.send({
-          topic: r.topic,
-          messages: [
-            {
-              key: r.key,
-              value: r.value,
-              headers: r.headers,
-              ...(r.partition !== undefined ? { partition: r.partition } : {}),
-              ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
-            },
-          ],
-        });
-        const offset = meta?.baseOffset;
-        return {
-          topic: r.topic,
-          partition: meta?.partition ?? -1,
-          offset: offset === undefined || offset === null || Number(offset) < 0 ? undefined : String(offset),
-        };
-      }),
+      records.map(
+        (r) =>
+          new Promise<RecordMetadata>((resolve, reject) => {
+            const delivered = (meta: { partition: number; baseOffset: number | string | null }) => {
+              const offset = meta.baseOffset;
+              resolve({
+                topic: r.topic,
+                partition: meta.partition ?? -1,
+                offset: offset === null || offset === undefined || Number(offset) < 0 ? undefined : String(offset),
+              });
+            };
+            try {
+              internal.produce(
+                r.topic,
+                r.partition ?? -1,
+                r.value,
+                r.key,
+                r.timestamp !== undefined ? Number(r.timestamp) : 0,
+                { resolve: delivered, reject },
+                rdkafkaHeaders(r.headers),
+              );
+            } catch (err) {
+              reject(err);
+            }
+          }),
+      ),
     );
   }
 

@@ -289,8 +289,7 @@ export function defineDriverSuite(def: DriverSuiteDefinition): void {
         await released;
       };
       const { consumer } = await consume(d, { kind: "topics", topics: [t] }, { groupId, recorder: rec });
-      rec.afterBatch = ({ topic: tp, partition, next }) =>
-        consumer.commit([{ topic: tp, partition, offset: next }], { insideCallback: true });
+      rec.afterBatch = ({ topic: tp, partition, next }) => consumer.commit([{ topic: tp, partition, offset: next }]);
       const [control] = await entered.until((e) => e.length >= 1, "the batch");
       let stopped = false;
       const stopping = stop(consumer).then(() => {

@@ -10,6 +10,7 @@ import {
   PublishError,
   StateError,
 } from "@faststream/core";
+import { SendCoalescer } from "./coalescer.js";
 import type { SubscriberDecl } from "./declaration.js";
 import type { DriverFactory, KafkaDriver, OutgoingRecord, RecordMetadata } from "./driver.js";
 import {
@@ -53,6 +54,8 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   #state: State = "idle";
   #connecting: Promise<void> | undefined;
   readonly #requests: RequestClient;
+  /** Single-record publishes of one event-loop turn leave in one send, in order. */
+  readonly #coalescer = new SendCoalescer((records) => this.#sendMany(records));
 
   constructor(bootstrapServers: string | readonly string[], options: KafkaBrokerOptions, driverFactory: DriverFactory) {
     const config = resolveBrokerOptions(bootstrapServers, options);
@@ -226,9 +229,13 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
       : this.scope.resolveCodec();
   }
 
-  async #send(record: OutgoingRecord): Promise<RecordMetadata> {
-    const [meta] = await this.#sendMany([record]);
-    return meta ?? { topic: record.topic, partition: record.partition ?? -1, offset: undefined };
+  #send(record: OutgoingRecord): Promise<RecordMetadata> {
+    if (this.#state === "idle") {
+      return Promise.reject(
+        new StateError("the broker is not connected: call broker.start() (or app.start()) before publishing"),
+      );
+    }
+    return this.#coalescer.send(record);
   }
 
   async #sendMany(records: OutgoingRecord[]): Promise<RecordMetadata[]> {
@@ -333,6 +340,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     this.#requests.close("the broker is stopping");
     try {
       await Promise.all([...this.#runtimes.values()].map((r) => r.stop()));
+      await this.#coalescer.idle();
       await this.#driver.disconnect();
     } finally {
       this.#state = "idle";

@@ -116,11 +116,11 @@ export interface ConsumerSpec {
 /** How a commit is made. */
 export interface CommitOptions {
   /**
-   * The caller awaits this commit while it holds one of the client's callbacks (a batch or a
-   * rebalance callback). Clients that learn a commit's outcome only when their fetch loop polls
-   * again must then wait for the answer another way, or the two would wait on each other.
+   * Resolve only once the group coordinator stored the offsets (reject when it refused them).
+   * Without it a client may resolve once the commit is queued (librdkafka learns the answer
+   * only when its fetch loop polls again, so waiting inside a batch would stall that loop).
    */
-  readonly insideCallback?: boolean;
+  readonly acknowledged?: boolean;
 }
 
 /** A running consumer. */
@@ -130,8 +130,8 @@ export interface DriverConsumer {
   /** Stops fetching, waits for the batch in flight, leaves the group. Does not commit. */
   stop(): Promise<void>;
   /**
-   * Commits offsets (each the next offset to read) for the group. Resolves once the group
-   * coordinator stored them and rejects when it refused them, so a caller can retry.
+   * Commits offsets (each the next offset to read) for the group. Resolves once the client
+   * accepted them, or with `acknowledged` once the coordinator stored them.
    */
   commit(offsets: readonly TopicPartitionOffset[], options?: CommitOptions): Promise<void>;
   /** Makes the next fetch of the partition start at `offset` (redelivery). Only for owned partitions. */

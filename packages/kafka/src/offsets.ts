@@ -60,6 +60,12 @@ export class PartitionOffsets {
     return first > this.#lastCommitted ? first : undefined;
   }
 
+  /** The offset to commit for everything settled so far, committed before or not (`undefined`: nothing taken). */
+  position(): number | undefined {
+    if (this.#next < 0) return undefined;
+    return this.#head < this.#taken.length ? this.#taken[this.#head]! : this.#next;
+  }
+
   /** Records a successful commit of `offset`. */
   committed(offset: number): void {
     if (offset > this.#lastCommitted) this.#lastCommitted = offset;

@@ -207,19 +207,42 @@ function report(message: AnyMessage, error: unknown, settlement: Settlement | un
  * Processes one message: receive hooks, decode, validate, pick a handler, dependencies,
  * consume hooks around the handler, publish the result, settle per policy, after hooks.
  * Never throws: every failure is logged with the message's location and settled.
+ *
+ * With `deferred`, the message does not wait for its result to be published: the publish is
+ * pushed there and the message is settled (committable) only once the broker acknowledged it,
+ * so the caller can go on with the next message and await them all at the end of its batch.
+ * Publishes still leave in message order; a failed one is handled like a failed handler.
  */
 export async function processMessage(
   config: PipelineConfig,
   message: AnyMessage,
   basePolicy: AckPolicy,
   heartbeat?: () => Promise<void>,
+  deferred?: Promise<unknown>[],
 ): Promise<After> {
   let attempts = 1;
   const mws = config.middlewares;
-  let error: unknown;
   let policy = basePolicy;
-  let after: After = "continue";
-  let explicit: Settlement | "skip" | "stop" | undefined;
+  const finish = async (err: unknown): Promise<After> => {
+    let error: unknown;
+    let explicit: Settlement | "skip" | "stop" | undefined;
+    if (err !== undefined && isControlFlow(err)) explicit = err.settlement;
+    else error = err;
+    let settlement = explicit ? controlSettlement(explicit) : policySettlement(policy, error);
+    if (error !== undefined) report(message, error, message.settlement ?? settlement, config.label);
+    if (settlement === "reject" && config.deadLetter && message.settlement === undefined) {
+      settlement = await deadLetter(
+        config,
+        message,
+        error ?? new Error(`rejected by ${String(explicit)}`),
+        attempts,
+        mws,
+      );
+    }
+    settle(message, settlement);
+    await runAfter(mws, message, error);
+    return explicit === "stop" ? "stop" : "continue";
+  };
   try {
     for (const mw of mws) if (mw.onReceive) await mw.onReceive(message as KafkaMessage<unknown>);
     message.body = await decodeBody(config, message);
@@ -236,29 +259,18 @@ export async function processMessage(
     const result = await withRetries(config.retry ?? NO_RETRY, message, attemptOnce, heartbeat, (n) => {
       attempts = n;
     });
-    if (result !== undefined && result !== null) await publishResult(config, handler, message, result, chain);
-  } catch (err) {
-    if (isControlFlow(err)) {
-      if (err.settlement === "stop") after = "stop";
-      explicit = err.settlement;
-    } else {
-      error = err;
+    if (result !== undefined && result !== null) {
+      const publishing = publishResult(config, handler, message, result, chain);
+      if (deferred) {
+        deferred.push(publishing.then(() => finish(undefined), finish));
+        return "continue";
+      }
+      await publishing;
     }
+  } catch (err) {
+    return finish(err);
   }
-  let settlement = explicit ? controlSettlement(explicit) : policySettlement(policy, error);
-  if (error !== undefined) report(message, error, message.settlement ?? settlement, config.label);
-  if (settlement === "reject" && config.deadLetter && message.settlement === undefined) {
-    settlement = await deadLetter(
-      config,
-      message,
-      error ?? new Error(`rejected by ${String(explicit)}`),
-      attempts,
-      mws,
-    );
-  }
-  settle(message, settlement);
-  await runAfter(mws, message, error);
-  return after;
+  return finish(undefined);
 }
 
 /**

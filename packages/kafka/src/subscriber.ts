@@ -43,8 +43,8 @@ interface PartitionState {
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
-/** For commits awaited while a batch or rebalance callback of the client is held (or after its loop stopped). */
-const INSIDE_CALLBACK: CommitOptions = { insideCallback: true };
+/** The final commit on stop waits for the broker's answer. */
+const ACKNOWLEDGED: CommitOptions = { acknowledged: true };
 
 /** A subscriber bound to a broker: consumer lifecycle, scheduling, settlement, commits. @internal */
 export class SubscriberRuntime implements ConsumerCallbacks {
@@ -64,10 +64,6 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   #crashed: Error | undefined;
   #stopping = false;
   #commitScheduled = false;
-  /** stop()'s final commit succeeded (later failures of older commits do not matter). */
-  #finalCommitDone = false;
-  /** The background commit in flight, if any. */
-  #commitInFlight: Promise<boolean> | undefined;
   #pull: PullQueue | undefined;
   /** Batch callbacks in flight. */
   readonly #batches = new Set<Promise<void>>();
@@ -149,7 +145,6 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     }
     this.#buildConfig();
     this.#stopping = false;
-    this.#finalCommitDone = false;
     this.#crashed = undefined;
     const joined = new Promise<void>((resolve) => {
       this.#assigned = resolve;
@@ -248,7 +243,13 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     if (this.#partitions.get(key(state.origin.topic, state.origin.partition)) !== state) return; // revoked since
     if (settlement !== "nack") {
       state.offsets.settle(offset);
-      this.#requestCommit();
+      if (!this.#commitScheduled) {
+        this.#commitScheduled = true;
+        setImmediate(() => {
+          this.#commitScheduled = false;
+          void this.#commitAll();
+        });
+      }
       return;
     }
     // A nack of a message an earlier nack already dropped: that rewind covers it.
@@ -261,59 +262,36 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   }
 
   /**
-   * Commits what is committable soon, in the background: settlements of one tick share a
-   * commit, and one commit at a time is in flight (those requested meanwhile follow it).
-   * Failed commits leave the watermark where it was, so a later commit carries them.
+   * Commits what is committable; false if the commit failed. `final` (on stop) commits every
+   * partition's position even if it was committed before, and waits for the broker's answer
+   * (clients may report an earlier commit as done once queued, before a refusal).
    */
-  #requestCommit(): void {
-    if (this.#commitScheduled) return;
-    this.#commitScheduled = true;
-    setImmediate(() => void this.#backgroundCommit());
-  }
-
-  async #backgroundCommit(): Promise<void> {
-    while (this.#commitInFlight) await this.#commitInFlight;
-    this.#commitScheduled = false;
-    const done = this.#commitAll();
-    this.#commitInFlight = done;
-    await done;
-    if (this.#commitInFlight === done) this.#commitInFlight = undefined;
-  }
-
-  /** Commits what is committable; false if the commit failed. */
-  async #commit(states: readonly PartitionState[], options?: CommitOptions): Promise<boolean> {
+  async #commit(states: readonly PartitionState[], final = false): Promise<boolean> {
     const consumer = this.#consumer;
     if (!consumer) return true;
     const offsets = [];
     for (const s of states) {
-      const o = s.offsets.committable();
+      const o = final ? s.offsets.position() : s.offsets.committable();
       if (o !== undefined) offsets.push({ topic: s.origin.topic, partition: s.origin.partition, offset: String(o) });
     }
     if (offsets.length === 0) return true;
     try {
-      await consumer.commit(offsets, options);
+      await consumer.commit(offsets, final ? ACKNOWLEDGED : undefined);
       for (const o of offsets) this.#partitions.get(key(o.topic, o.partition))?.offsets.committed(Number(o.offset));
       return true;
     } catch (err) {
-      // A background commit cut short by stop() after the final commit landed changes nothing.
-      const level = this.#finalCommitDone ? "debug" : "warn";
-      this.#logger[level]({ group: this.groupId, err, offsets }, "offset commit failed; messages may be redelivered");
+      this.#logger.warn({ group: this.groupId, err, offsets }, "offset commit failed; messages may be redelivered");
       return false;
     }
   }
 
-  #commitAll(options?: CommitOptions): Promise<boolean> {
-    return this.#commit([...this.#partitions.values()], options);
+  #commitAll(): Promise<boolean> {
+    return this.#commit([...this.#partitions.values()]);
   }
 
   async #commitFinal(): Promise<void> {
     for (let attempt = 1; attempt <= 3; attempt++) {
-      // Not waiting for a background commit in flight: what it carries is not marked committed
-      // yet, so this commit carries it again, and does not depend on the client's loop.
-      if (await this.#commitAll(INSIDE_CALLBACK)) {
-        this.#finalCommitDone = true;
-        return;
-      }
+      if (await this.#commit([...this.#partitions.values()], true)) return;
       await new Promise<void>((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }
@@ -341,14 +319,14 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         if (!(await preparePulled(config, message))) continue;
         if (!(await this.#pull.put(message))) break;
       }
-      this.#requestCommit();
+      await this.#commit([state]);
       return;
     }
     if (this.#policy === "ack_first") {
       // At-most-once: the whole batch is committed before any of it is handled.
       const messages = batch.messages.map(take);
       for (const m of messages) m.ack();
-      await this.#commit([state], INSIDE_CALLBACK);
+      await this.#commit([state]);
       await this.#dispatch(messages, config, live, control);
       return;
     }
@@ -357,7 +335,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       return;
     }
     await this.#dispatch(batch.messages.map(take), config, live, control);
-    this.#requestCommit();
+    await this.#commit([state]);
   }
 
   /**
@@ -397,13 +375,17 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         await control.heartbeat();
       }
     } else {
+      // Results are published while the next messages are handled; each message is settled
+      // once its result is acknowledged, and the batch ends when all of them are.
+      const publishing: Promise<unknown>[] = [];
       for (const m of messages) {
         if (!live()) break;
-        if ((await processMessage(config, m, this.#policy, control.heartbeat)) === "stop") {
+        if ((await processMessage(config, m, this.#policy, control.heartbeat, publishing)) === "stop") {
           this.#stopSoon();
           break;
         }
       }
+      if (publishing.length > 0) await Promise.all(publishing);
     }
   }
 
@@ -429,7 +411,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     const states = partitions
       .map((p) => this.#partitions.get(key(p.topic, p.partition)))
       .filter((s) => s !== undefined);
-    await this.#commit(states, INSIDE_CALLBACK);
+    await this.#commit(states);
     for (const p of partitions) this.#partitions.delete(key(p.topic, p.partition));
     this.#hook("onRevoked", partitions);
   }
