@@ -1,0 +1,101 @@
+/** Aggregation (median, min-max) and the markdown table of a bench run. */
+import type { Scenario } from "./protocol.js";
+import type { Variant } from "./variants.js";
+
+/** One measured value of one run. */
+export interface Sample {
+  readonly scenario: string;
+  readonly variant: string;
+  readonly run: number;
+  /** msgs/s (pipeline, consume, publish), p50 ms (request), peak MB (rss). */
+  readonly value: number;
+  /** request: p99 ms. */
+  readonly extra?: number;
+}
+
+export interface Summary {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly runs: number;
+  readonly extraMedian?: number;
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function summarize(samples: readonly Sample[]): Summary | undefined {
+  if (samples.length === 0) return undefined;
+  const values = samples.map((s) => s.value);
+  const extras = samples.flatMap((s) => (s.extra === undefined ? [] : [s.extra]));
+  return {
+    median: median(values),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    runs: values.length,
+    ...(extras.length ? { extraMedian: median(extras) } : {}),
+  };
+}
+
+/** Scenario rows as the table shows them ("rss@200000" style keys included). */
+export const UNITS: Record<Scenario, string> = {
+  pipeline: "msgs/s",
+  consume: "msgs/s",
+  publish: "msgs/s",
+  request: "p50 ms (p99)",
+  rss: "peak RSS MB",
+};
+
+const fmt = (n: number, unit: string): string =>
+  unit === "msgs/s" ? Math.round(n).toLocaleString("en-US") : n.toFixed(unit.startsWith("peak") ? 0 : 2);
+
+/** The results table: one row per scenario key, one column per variant, median (min-max). */
+export function table(samples: readonly Sample[], variants: readonly Variant[]): string {
+  const keys = [...new Set(samples.map((s) => s.scenario))];
+  const head = `| scenario | ${variants.map((v) => v.name).join(" | ")} |`;
+  const sep = `|---|${variants.map(() => "---:").join("|")}|`;
+  const rows = keys.map((key) => {
+    const unit = UNITS[key.split("@")[0] as Scenario];
+    const cells = variants.map((v) => {
+      const s = summarize(samples.filter((x) => x.scenario === key && x.variant === v.name));
+      if (!s) return "–";
+      const extra = s.extraMedian !== undefined ? ` (p99 ${fmt(s.extraMedian, unit)})` : "";
+      return `${fmt(s.median, unit)}${extra}<br>${fmt(s.min, unit)}–${fmt(s.max, unit)}`;
+    });
+    return `| ${key} (${unit}) | ${cells.join(" | ")} |`;
+  });
+  return [head, sep, ...rows].join("\n");
+}
+
+/** Ratios of medians: framework / best raw of the same client, and framework / NestJS. */
+export function ratios(samples: readonly Sample[], variants: readonly Variant[]): string {
+  const med = (key: string, name: string) =>
+    summarize(samples.filter((x) => x.scenario === key && x.variant === name))?.median;
+  const keys = [...new Set(samples.map((s) => s.scenario))].filter((k) =>
+    ["pipeline", "consume", "publish"].includes(k),
+  );
+  const lines = [
+    "| scenario | framework | framework / best raw (same client) | framework / NestJS |",
+    "|---|---|---:|---:|",
+  ];
+  for (const key of keys) {
+    for (const fw of variants.filter((v) => v.kind === "framework")) {
+      const mine = med(key, fw.name);
+      if (mine === undefined) continue;
+      const raws = variants
+        .filter((v) => v.kind === "raw" && v.client === fw.client)
+        .map((v) => ({ name: v.name, m: med(key, v.name) }))
+        .filter((r): r is { name: string; m: number } => r.m !== undefined)
+        .sort((a, b) => b.m - a.m);
+      const nest = variants.filter((v) => v.kind === "nestjs").map((v) => med(key, v.name))[0];
+      const best = raws[0];
+      const raw = best ? `${(mine / best.m).toFixed(2)} (vs ${best.name})` : "–";
+      const vsNest = nest ? `${(mine / nest).toFixed(2)}` : "–";
+      lines.push(`| ${key} | ${fw.name} | ${raw} | ${vsNest} |`);
+    }
+  }
+  return lines.join("\n");
+}

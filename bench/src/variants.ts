@@ -1,0 +1,54 @@
+/** The contenders: how each is started and which scenarios it can do. */
+import type { Scenario } from "./protocol.js";
+
+export interface Variant {
+  /** Name in tables and on the command line. */
+  readonly name: string;
+  /** Script under src/variants/, run with tsx. */
+  readonly script: string;
+  /** Extra environment for the script. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Scenarios it runs (NestJS cannot do every job). */
+  readonly scenarios: readonly Scenario[];
+  /** What it is compared against in the ratio columns. */
+  readonly kind: "framework" | "raw" | "nestjs";
+  /** Client library it drives. */
+  readonly client: "kafkajs" | "confluent";
+}
+
+const ALL: readonly Scenario[] = ["pipeline", "consume", "publish", "request", "rss"];
+
+export const VARIANTS: readonly Variant[] = [
+  {
+    name: "faststream-kafkajs",
+    script: "faststream.ts",
+    env: { BENCH_ADAPTER: "kafkajs" },
+    scenarios: ALL,
+    kind: "framework",
+    client: "kafkajs",
+  },
+  { name: "raw-kafkajs", script: "raw-kafkajs.ts", scenarios: ALL, kind: "raw", client: "kafkajs" },
+  {
+    name: "faststream-confluent",
+    script: "faststream.ts",
+    env: { BENCH_ADAPTER: "confluent" },
+    scenarios: ALL,
+    kind: "framework",
+    client: "confluent",
+  },
+  { name: "raw-confluent-native", script: "raw-confluent-native.ts", scenarios: ALL, kind: "raw", client: "confluent" },
+  {
+    name: "raw-confluent-kafkajs",
+    script: "raw-confluent-kafkajs.ts",
+    scenarios: ALL,
+    kind: "raw",
+    client: "confluent",
+  },
+  {
+    name: "nestjs-kafkajs",
+    script: "nestjs.ts",
+    scenarios: ["pipeline", "consume", "publish", "request"],
+    kind: "nestjs",
+    client: "kafkajs",
+  },
+];

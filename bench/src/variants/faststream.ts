@@ -1,0 +1,112 @@
+/**
+ * FastStream on kafkajs or confluent (BENCH_ADAPTER), written the way the README shows it:
+ * the seed example's subscriber/publisher pair, `broker.publish`, `broker.request`. Default
+ * options everywhere (ack policy `ack` after the handler, order per partition, one worker),
+ * except logs silenced and a fresh group reading from the beginning.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { emit, now, onTerminate, percentile, readSettings, registered, sampleRss } from "../protocol.js";
+
+const settings = readSettings();
+const adapter = process.env["BENCH_ADAPTER"] ?? "kafkajs";
+const { KafkaBroker } =
+  adapter === "confluent" ? await import("@faststream/confluent") : await import("@faststream/kafkajs");
+
+const broker = new KafkaBroker(settings.brokers, { clientId: `bench-${adapter}`, logLevel: "error" });
+onTerminate(() => broker.stop());
+
+const User = z.object({ user: z.string(), user_id: z.number().int() });
+const from = { groupId: settings.groupId, autoOffsetReset: "earliest" } as const;
+let seen = 0;
+let first = false;
+const markFirst = (): void => {
+  if (first) return;
+  first = true;
+  emit({ event: "first", t: now() });
+};
+
+try {
+  switch (settings.scenario) {
+    case "pipeline": {
+      broker
+        .subscriber(settings.inTopic, { schema: User, ...from })
+        .publisher(settings.outTopic)
+        .handle(async (user) => {
+          markFirst();
+          return registered({ ...user, email: "" });
+        });
+      await broker.start();
+      emit({ event: "ready", t: now() });
+      break;
+    }
+    case "consume": {
+      broker.subscriber(settings.inTopic, from).handle(async () => {
+        markFirst();
+        if (++seen === settings.count) emit({ event: "done", t: now(), count: seen });
+      });
+      await broker.start();
+      emit({ event: "ready", t: now() });
+      break;
+    }
+    case "publish": {
+      await broker.start();
+      emit({ event: "ready", t: now() });
+      const body = Buffer.alloc(settings.payloadBytes, 120);
+      const start = now();
+      const sends: Promise<unknown>[] = new Array(settings.count);
+      for (let i = 0; i < settings.count; i++) sends[i] = broker.publish(body, settings.inTopic);
+      await Promise.all(sends);
+      emit({ event: "done", start, t: now(), count: settings.count });
+      break;
+    }
+    case "request": {
+      broker
+        .subscriber(settings.inTopic, { ...from, schema: z.object({ n: z.number() }) })
+        .handle(async (body) => ({ n: body.n + 1 }));
+      await broker.start();
+      emit({ event: "ready", t: now() });
+      const latencies: number[] = [];
+      const loop = async (total: number, record: boolean): Promise<void> => {
+        let next = 0;
+        const worker = async (): Promise<void> => {
+          while (next < total) {
+            const n = next++;
+            const t0 = performance.now();
+            await broker.request({ n }, settings.inTopic, { timeoutMs: 30_000 });
+            if (record) latencies.push(performance.now() - t0);
+          }
+        };
+        await Promise.all(Array.from({ length: settings.concurrency }, worker));
+      };
+      await loop(200, false);
+      await loop(settings.count, true);
+      latencies.sort((a, b) => a - b);
+      const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
+      emit({
+        event: "latency",
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        mean,
+        count: latencies.length,
+      });
+      break;
+    }
+    case "rss": {
+      const stopSampler = sampleRss();
+      broker.subscriber(settings.inTopic, from).handle(async () => {
+        if (!first) {
+          markFirst();
+          setTimeout(() => emit({ event: "rss", ...stopSampler() }), settings.durationMs);
+        }
+        await sleep(settings.handlerDelayMs);
+      });
+      await broker.start();
+      emit({ event: "ready", t: now() });
+      break;
+    }
+  }
+} catch (err) {
+  emit({ event: "error", message: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+}
