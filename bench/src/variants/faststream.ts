@@ -6,7 +6,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { emit, now, onTerminate, percentile, readSettings, registered, sampleRss } from "../protocol.js";
+import { emit, now, onTerminate, readSettings, registered, sampleRss } from "../protocol.js";
+import { REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
 
 const settings = readSettings();
 const adapter = process.env["BENCH_ADAPTER"] ?? "kafkajs";
@@ -66,30 +67,9 @@ try {
         .handle(async (body) => ({ n: body.n + 1 }));
       await broker.start();
       emit({ event: "ready", t: now() });
-      const latencies: number[] = [];
-      const loop = async (total: number, record: boolean): Promise<void> => {
-        let next = 0;
-        const worker = async (): Promise<void> => {
-          while (next < total) {
-            const n = next++;
-            const t0 = performance.now();
-            await broker.request({ n }, settings.inTopic, { timeoutMs: 30_000 });
-            if (record) latencies.push(performance.now() - t0);
-          }
-        };
-        await Promise.all(Array.from({ length: settings.concurrency }, worker));
-      };
-      await loop(200, false);
-      await loop(settings.count, true);
-      latencies.sort((a, b) => a - b);
-      const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
-      emit({
-        event: "latency",
-        p50: percentile(latencies, 50),
-        p99: percentile(latencies, 99),
-        mean,
-        count: latencies.length,
-      });
+      await timeRequests(settings.count, settings.concurrency, () =>
+        broker.request({ n: 1 }, settings.inTopic, { timeoutMs: REQUEST_TIMEOUT_MS }),
+      );
       break;
     }
     case "rss": {

@@ -48,16 +48,8 @@ import confluent, {
   type ProducerGlobalConfig,
 } from "@confluentinc/kafka-javascript";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  emit,
-  now,
-  onTerminate,
-  percentile,
-  readSettings,
-  registered,
-  sampleRss,
-  type UserRegistered,
-} from "../protocol.js";
+import { emit, now, onTerminate, readSettings, registered, sampleRss, type UserRegistered } from "../protocol.js";
+import { probeUntilAnswered, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
 
 const settings = readSettings();
 // Sampled from process start (before any client exists).
@@ -71,8 +63,6 @@ const RSS_CONSUME_BATCH = 100;
 const MAX_UNACKED = 50_000;
 /** Fetch max wait in the request scenario (see the header). */
 const REQUEST_FETCH_WAIT_MS = 10;
-const WARMUP_REQUESTS = 200;
-const REQUEST_TIMEOUT_MS = 30_000;
 const QUEUE_FULL = confluent.CODES.ERRORS.ERR__QUEUE_FULL;
 
 const bootstrap = settings.brokers.join(",");
@@ -523,42 +513,8 @@ async function request(): Promise<void> {
       }
     });
 
-  // Readiness: probe until one request is answered (answers to timed-out probes are dropped).
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await call(1_000);
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-  }
-  emit({ event: "ready", t: now() });
-
-  const closedLoop = async (total: number, latencies?: number[]): Promise<void> => {
-    let started = 0;
-    const worker = async (): Promise<void> => {
-      while (started < total) {
-        started++;
-        const t0 = now();
-        await call(REQUEST_TIMEOUT_MS);
-        latencies?.push(now() - t0);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(settings.concurrency, total)) }, worker));
-  };
-  await closedLoop(WARMUP_REQUESTS);
-  const latencies: number[] = [];
-  await closedLoop(settings.count, latencies);
-  latencies.sort((a, b) => a - b);
-  const mean = latencies.reduce((s, v) => s + v, 0) / latencies.length;
-  emit({
-    event: "latency",
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    mean,
-    count: latencies.length,
-  });
+  await probeUntilAnswered(call);
+  await timeRequests(settings.count, settings.concurrency, () => call(REQUEST_TIMEOUT_MS));
 }
 
 async function rss(): Promise<void> {
