@@ -23,7 +23,11 @@ import { VARIANTS, type Variant } from "./variants.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
+// `pnpm bench -- --runs 3` forwards literal "--" separators before the options: drop them.
+const argv = process.argv.slice(2);
+while (argv[0] === "--") argv.shift();
 const { values: args } = parseArgs({
+  args: argv,
   options: {
     scenarios: { type: "string", default: "pipeline,consume,publish,request,rss" },
     variants: { type: "string", default: VARIANTS.map((v) => v.name).join(",") },
@@ -60,11 +64,17 @@ const unique = (prefix: string): string => `${prefix}-${process.pid}-${++seq}`;
 /** Starts a variant and resolves with the events the scenario needs. */
 async function runVariant(v: Variant, s: BenchSettings, label: string): Promise<Map<string, BenchEvent>> {
   const log = createWriteStream(join(logs, `${label}.log`));
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(here, "variants", v.script)], {
-    cwd: root,
-    env: { ...process.env, ...settingsEnv(s), ...v.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // BENCH_NODE_ARGS passes extra Node flags to the contender, e.g. "--cpu-prof --cpu-prof-dir=prof".
+  const nodeArgs = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, "--import", "tsx", join(here, "variants", v.script)],
+    {
+      cwd: root,
+      env: { ...process.env, ...settingsEnv(s), ...v.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   child.stderr?.pipe(log);
   const events = new Map<string, BenchEvent>();
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

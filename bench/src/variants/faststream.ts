@@ -42,7 +42,8 @@ try {
       break;
     }
     case "consume": {
-      broker.subscriber(settings.inTopic, from).handle(async () => {
+      // The raw contenders do not parse the body either: the bytes codec hands it over as is.
+      broker.subscriber(settings.inTopic, { ...from, codec: "bytes" }).handle(async () => {
         markFirst();
         if (++seen === settings.count) emit({ event: "done", t: now(), count: seen });
       });

@@ -76,6 +76,7 @@ const CAPABILITIES: DriverCapabilities = {
   assignmentStrategies: ["roundrobin", "range", "cooperative-sticky"],
   patternPicksUpNewTopics: true,
   network: true,
+  commitInBatch: true,
 };
 
 class ConfluentDriver implements KafkaDriver {

@@ -178,4 +178,39 @@ describe("PartitionOffsets", () => {
     expect(p.firstOpen()).toBe(5000);
     expect(p.committable()).toBe(5000);
   });
+
+  it("agrees with a plain model under random takes, settlements and rewinds", () => {
+    // Seeded LCG so a failure reproduces.
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const p = new PartitionOffsets();
+    const open = new Set<number>();
+    const takenList: number[] = [];
+    let next = 0;
+    for (let step = 0; step < 20_000; step++) {
+      const r = rand(10);
+      if (r < 4) {
+        next += 1 + rand(2);
+        p.take(next);
+        takenList.push(next);
+        open.add(next);
+      } else if (r < 9 && takenList.length > 0) {
+        const o = takenList[rand(takenList.length)]!;
+        p.settle(o);
+        open.delete(o);
+      } else if (open.size > 0) {
+        const from = Math.min(...open);
+        p.rewind(from);
+        for (const o of [...open]) if (o >= from) open.delete(o);
+        while (takenList.length > 0 && takenList[takenList.length - 1]! >= from) takenList.pop();
+        next = from - 1;
+      }
+      expect(p.inFlight).toBe(open.size);
+      const first = open.size > 0 ? Math.min(...open) : undefined;
+      expect(p.firstOpen()).toBe(first);
+    }
+  });
 });

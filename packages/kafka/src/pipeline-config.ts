@@ -1,6 +1,6 @@
 import type { HandlerCall, SubscriberDecl } from "./declaration.js";
 import type { OutgoingRecord } from "./driver.js";
-import type { PipelineConfig, PreparedHandler } from "./pipeline.js";
+import type { PipelineConfig, PreparedHandler } from "./pipeline-steps.js";
 import { publishersOf, type RecordSink } from "./publisher.js";
 import type { ResolvedSubscriberOptions } from "./subscriber-options.js";
 
@@ -46,18 +46,27 @@ export function buildPipelineConfig(
   });
   // Handlers with a filter are tried first, in declaration order; the fallback last.
   handlers.sort((a, b) => Number(!a.filter) - Number(!b.filter));
+  const middlewares = scope.chain();
+  const decoder = scope.resolveDecoder();
+  const fast =
+    middlewares.length === 0 &&
+    decoder === undefined &&
+    (options.dependencies === undefined || Object.keys(options.dependencies).length === 0) &&
+    (options.retry?.maxAttempts ?? 1) <= 1 &&
+    handlers.every((h) => h.middlewares.length === 0);
   return {
     codec: scope.resolveCodec(),
-    decoder: scope.resolveDecoder(),
+    decoder,
     schema: options.schema,
     dependencies: options.dependencies,
     retry: options.retry,
     deadLetter: options.deadLetter,
     maxBodyBytes: options.maxBodyBytes,
-    middlewares: scope.chain(),
+    middlewares,
     handlers,
     send: (record, body, mws) => host.sendThrough(record, body, mws),
     replyRecord: (body, topic, correlationId) => host.replyRecord(body, topic, correlationId),
     label,
+    fast,
   };
 }

@@ -1,78 +1,28 @@
-import {
-  type AckPolicy,
-  type AnySchema,
-  type Codec,
-  DecodeError,
-  isControlFlow,
-  MessageError,
-  type Settlement,
-  ValidationError,
-  validate,
-  wrapConsume,
-} from "@faststream/core";
-import type { OutgoingRecord, RecordMetadata } from "./driver.js";
+import { type AckPolicy, isControlFlow, type Settlement, wrapConsume } from "@faststream/core";
 import type { KafkaMessage } from "./message.js";
-import type { KafkaPublisher } from "./publisher.js";
+import type { KafkaMiddleware } from "./scope.js";
+import { processFast } from "./pipeline-fast.js";
+import {
+  type After,
+  type AnyMessage,
+  conclude,
+  controlSettlement,
+  deadLetter,
+  decodeBody,
+  failure,
+  noHandler,
+  type PipelineConfig,
+  pickHandler,
+  policySettlement,
+  publishResult,
+  report,
+  runAfter,
+  settle,
+} from "./pipeline-steps.js";
 import { sendWithHooks } from "./publisher.js";
-import { isKafkaResponse } from "./response.js";
-import type { Decoder, KafkaMiddleware } from "./scope.js";
-import { deadLetterRecord } from "./dead-letter.js";
 import { backoffWait, NO_RETRY, type RetryPolicy } from "./retry.js";
-import type { Dependencies } from "./subscriber-options.js";
 
-type AnyMessage = KafkaMessage<unknown, unknown, unknown>;
-
-/** A registered handler, ready to run. @internal */
-export interface PreparedHandler {
-  readonly call: (body: unknown, message: unknown) => unknown;
-  readonly filter: ((message: AnyMessage) => boolean) | undefined;
-  readonly middlewares: readonly KafkaMiddleware[];
-  readonly ackPolicy: AckPolicy;
-  readonly publishers: readonly KafkaPublisher[];
-}
-
-/** Everything processing needs, snapshotted when the subscriber starts. @internal */
-export interface PipelineConfig {
-  readonly codec: Codec<unknown>;
-  readonly decoder: Decoder | undefined;
-  readonly schema: AnySchema | undefined;
-  readonly dependencies: Dependencies | undefined;
-  /** Retries of failing handlers. */
-  readonly retry?: RetryPolicy;
-  /** Dead-letter topic for rejected messages. */
-  readonly deadLetter?: string | undefined;
-  /** Largest body accepted. */
-  readonly maxBodyBytes?: number | undefined;
-  /** Broker, router and subscriber middlewares, outer to inner. */
-  readonly middlewares: readonly KafkaMiddleware[];
-  readonly handlers: readonly PreparedHandler[];
-  readonly send: (
-    record: OutgoingRecord,
-    body: unknown,
-    middlewares: readonly KafkaMiddleware[],
-  ) => Promise<RecordMetadata>;
-  readonly replyRecord: (body: unknown, topic: string, correlationId: string) => OutgoingRecord;
-  readonly label: string;
-}
-
-/** What processing asks of the subscriber afterwards. */
-export type After = "continue" | "stop";
-
-async function decodeBody(config: PipelineConfig, message: AnyMessage): Promise<unknown> {
-  const size = message.rawBody?.length ?? 0;
-  if (config.maxBodyBytes !== undefined && size > config.maxBodyBytes) {
-    throw new DecodeError(message, `body is ${size} bytes, over the maxBodyBytes limit of ${config.maxBodyBytes}`);
-  }
-  const decode = (): unknown => config.codec.decode(message.rawBody, message.contentType, message);
-  let body = config.decoder ? await config.decoder(message as KafkaMessage<unknown>, decode) : decode();
-  if (config.schema) {
-    const checked = validate(config.schema, body);
-    const result = checked instanceof Promise ? await checked : checked;
-    if (!result.ok) throw new ValidationError(message, result.issues);
-    body = result.value;
-  }
-  return body;
-}
+export type { After, PipelineConfig, PreparedHandler } from "./pipeline-steps.js";
 
 async function resolveDeps(config: PipelineConfig, message: AnyMessage): Promise<void> {
   const deps = config.dependencies;
@@ -80,48 +30,6 @@ async function resolveDeps(config: PipelineConfig, message: AnyMessage): Promise
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(deps)) out[name] = await deps[name]!(message as KafkaMessage<unknown>);
   message.deps = out;
-}
-
-/** Publishes a handler result to the handler's publishers and to `reply_to`. */
-async function publishResult(
-  config: PipelineConfig,
-  handler: PreparedHandler,
-  message: AnyMessage,
-  result: unknown,
-  chain: readonly KafkaMiddleware[],
-): Promise<void> {
-  const response = isKafkaResponse(result) ? result : undefined;
-  const body = response ? response.body : result;
-  const options = { correlationId: message.correlationId, ...response?.options };
-  const pending: Promise<unknown>[] = [];
-  for (const p of handler.publishers) pending.push(config.send(p.prepare(body, options), body, chain));
-  const replyTo = message.replyTo;
-  if (replyTo) pending.push(config.send(config.replyRecord(body, replyTo, options.correlationId), body, chain));
-  if (pending.length === 1) await pending[0];
-  else if (pending.length > 1) await Promise.all(pending);
-}
-
-function pickHandler(config: PipelineConfig, message: AnyMessage): PreparedHandler | undefined {
-  for (const h of config.handlers) if (!h.filter || h.filter(message)) return h;
-  return undefined;
-}
-
-/** The settlement a policy gives an outcome. */
-function policySettlement(policy: AckPolicy, error: unknown): Settlement | undefined {
-  if (error === undefined) return policy === "manual" ? undefined : "ack";
-  // Deterministic failures would fail again on redelivery: never nack them.
-  if (error instanceof DecodeError || error instanceof ValidationError) return "reject";
-  if (error instanceof MessageError && error.code === "NO_HANDLER") return "reject";
-  switch (policy) {
-    case "ack":
-    case "ack_first":
-      return "ack";
-    case "reject_on_error":
-      return "reject";
-    case "nack_on_error":
-    case "manual":
-      return "nack";
-  }
 }
 
 /** Runs `attempt` until it succeeds, the error is not retryable, or attempts run out. */
@@ -148,61 +56,6 @@ async function withRetries(
   }
 }
 
-/** Publishes a rejected message to the dead-letter topic; if that fails, it is nacked instead. */
-async function deadLetter(
-  config: PipelineConfig,
-  message: AnyMessage,
-  error: unknown,
-  attempts: number,
-  chain: readonly KafkaMiddleware[],
-): Promise<Settlement> {
-  try {
-    const record = deadLetterRecord(config.deadLetter!, message, error, attempts);
-    await config.send(record, message.body, chain);
-    message.logger.warn({ deadLetter: config.deadLetter }, "message dead-lettered");
-    return "reject";
-  } catch (err) {
-    message.logger.error(
-      { err, deadLetter: config.deadLetter },
-      "dead-lettering failed; the message will be redelivered",
-    );
-    return "nack";
-  }
-}
-
-function settle(message: AnyMessage, settlement: Settlement | undefined): void {
-  if (settlement === "ack") message.ack();
-  else if (settlement === "reject") message.reject();
-  else if (settlement === "nack") message.nack();
-}
-
-/** What a control-flow error asks for: a settlement, plus whether to stop the subscriber. */
-function controlSettlement(settlement: Settlement | "skip" | "stop"): Settlement {
-  return settlement === "skip" || settlement === "stop" ? "ack" : settlement;
-}
-
-/** Runs afterProcessed hooks inner to outer; a failing hook is logged, never thrown. */
-async function runAfter(mws: readonly KafkaMiddleware[], message: AnyMessage, error: unknown): Promise<void> {
-  for (let i = mws.length - 1; i >= 0; i--) {
-    const hook = mws[i]!.afterProcessed;
-    if (!hook) continue;
-    try {
-      await hook.call(mws[i], message as KafkaMessage<unknown>, error);
-    } catch (hookError) {
-      message.logger.error({ err: hookError }, "afterProcessed middleware failed");
-    }
-  }
-}
-
-function report(message: AnyMessage, error: unknown, settlement: Settlement | undefined, label: string): void {
-  const what = settlement === "nack" ? "it will be redelivered" : "offset committed";
-  if (error instanceof MessageError) {
-    message.logger.error({ code: error.code, settlement }, `${error.message}; ${what}`);
-    return;
-  }
-  message.logger.error({ err: error, settlement, subscriber: label }, `handler failed; ${what}`);
-}
-
 /**
  * Processes one message: receive hooks, decode, validate, pick a handler, dependencies,
  * consume hooks around the handler, publish the result, settle per policy, after hooks.
@@ -212,8 +65,22 @@ function report(message: AnyMessage, error: unknown, settlement: Settlement | un
  * pushed there and the message is settled (committable) only once the broker acknowledged it,
  * so the caller can go on with the next message and await them all at the end of its batch.
  * Publishes still leave in message order; a failed one is handled like a failed handler.
+ *
+ * Returns a promise only when some step did (subscribers without middlewares, decoder,
+ * dependencies or retries take a path that continues synchronously otherwise).
  */
-export async function processMessage(
+export function processMessage(
+  config: PipelineConfig,
+  message: AnyMessage,
+  basePolicy: AckPolicy,
+  heartbeat?: () => Promise<void>,
+  deferred?: Promise<unknown>[],
+): After | Promise<After> {
+  if (config.fast) return processFast(config, message, basePolicy, deferred);
+  return processGeneral(config, message, basePolicy, heartbeat, deferred);
+}
+
+async function processGeneral(
   config: PipelineConfig,
   message: AnyMessage,
   basePolicy: AckPolicy,
@@ -224,32 +91,15 @@ export async function processMessage(
   const mws = config.middlewares;
   let policy = basePolicy;
   const finish = async (err: unknown): Promise<After> => {
-    let error: unknown;
-    let explicit: Settlement | "skip" | "stop" | undefined;
-    if (err !== undefined && isControlFlow(err)) explicit = err.settlement;
-    else error = err;
-    let settlement = explicit ? controlSettlement(explicit) : policySettlement(policy, error);
-    if (error !== undefined) report(message, error, message.settlement ?? settlement, config.label);
-    if (settlement === "reject" && config.deadLetter && message.settlement === undefined) {
-      settlement = await deadLetter(
-        config,
-        message,
-        error ?? new Error(`rejected by ${String(explicit)}`),
-        attempts,
-        mws,
-      );
-    }
-    settle(message, settlement);
-    await runAfter(mws, message, error);
-    return explicit === "stop" ? "stop" : "continue";
+    const after = await conclude(config, message, policy, err, attempts);
+    await runAfter(mws, message, failure(err));
+    return after;
   };
   try {
     for (const mw of mws) if (mw.onReceive) await mw.onReceive(message as KafkaMessage<unknown>);
     message.body = await decodeBody(config, message);
     const handler = pickHandler(config, message);
-    if (!handler) {
-      throw new MessageError("NO_HANDLER", message, `no handler of subscriber ${config.label} matched the message`);
-    }
+    if (!handler) throw noHandler(config, message);
     policy = handler.ackPolicy;
     await resolveDeps(config, message);
     const chain = handler.middlewares.length ? [...mws, ...handler.middlewares] : mws;

@@ -39,6 +39,8 @@ interface PartitionState {
   round: number;
   /** Set when the partition is revoked or lost: queued records are not processed. */
   gone: boolean;
+  /** Set once the state left the subscriber (revoked, lost, stopped): settlements are ignored. */
+  detached: boolean;
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -63,7 +65,10 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   #assigned: (() => void) | undefined;
   #crashed: Error | undefined;
   #stopping = false;
-  #commitScheduled = false;
+  /** A background commit is scheduled or running. */
+  #committing: Promise<void> | undefined;
+  /** Settlements arrived while a background commit ran: commit again after it. */
+  #commitAgain = false;
   #pull: PullQueue | undefined;
   /** Batch callbacks in flight. */
   readonly #batches = new Set<Promise<void>>();
@@ -145,6 +150,9 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     }
     this.#buildConfig();
     this.#stopping = false;
+    // A commit left hanging by a previous run must not hold back this one's.
+    this.#committing = undefined;
+    this.#commitAgain = false;
     this.#crashed = undefined;
     const joined = new Promise<void>((resolve) => {
       this.#assigned = resolve;
@@ -215,6 +223,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         `handlers still running after gracefulTimeoutMs (${graceful} ms): their messages are not committed and will be redelivered`,
       );
     }
+    for (const s of this.#partitions.values()) s.detached = true;
     this.#partitions.clear();
     this.#consumer = undefined;
   }
@@ -233,23 +242,17 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         params: extractParams(this.target.params, topic),
         settle: (message, settlement) => this.#settle(state!, message.offset, settlement),
       };
-      state = { offsets, origin, round: 0, gone: false };
+      state = { offsets, origin, round: 0, gone: false, detached: false };
       this.#partitions.set(k, state);
     }
     return state;
   }
 
   #settle(state: PartitionState, offset: number, settlement: Settlement): void {
-    if (this.#partitions.get(key(state.origin.topic, state.origin.partition)) !== state) return; // revoked since
+    if (state.detached) return; // revoked since
     if (settlement !== "nack") {
       state.offsets.settle(offset);
-      if (!this.#commitScheduled) {
-        this.#commitScheduled = true;
-        setImmediate(() => {
-          this.#commitScheduled = false;
-          void this.#commitAll();
-        });
-      }
+      this.#requestCommit();
       return;
     }
     // A nack of a message an earlier nack already dropped: that rewind covers it.
@@ -285,11 +288,28 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     }
   }
 
-  #commitAll(): Promise<boolean> {
-    return this.#commit([...this.#partitions.values()]);
+  /**
+   * Commits what became committable, in the background: one commit in flight, settlements
+   * that arrive meanwhile go in the next one (after the current event-loop turn, so a burst of
+   * settlements makes one commit).
+   */
+  #requestCommit(): void {
+    if (this.#committing) {
+      this.#commitAgain = true;
+      return;
+    }
+    this.#committing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      do {
+        this.#commitAgain = false;
+        await this.#commit([...this.#partitions.values()]);
+      } while (this.#commitAgain && this.#consumer !== undefined);
+      this.#committing = undefined;
+    });
   }
 
   async #commitFinal(): Promise<void> {
+    // Not waiting for a background commit in flight: it was sent first, so the final commit
+    // (sent later on the same coordinator connection) is the last word anyway.
     for (let attempt = 1; attempt <= 3; attempt++) {
       if (await this.#commit([...this.#partitions.values()], true)) return;
       await new Promise<void>((resolve) => setTimeout(resolve, 200 * attempt));
@@ -308,14 +328,23 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     const round = state.round;
     const live = (): boolean => control.isRunning() && !control.isStale() && !this.#stopping && state.round === round;
     const take = (record: RawRecord): KafkaMessage<unknown, unknown, unknown> => {
-      state.offsets.take(Number(record.offset));
-      control.resolveOffset(record.offset);
-      return new KafkaMessage(state.origin, record);
+      const message = new KafkaMessage(state.origin, record);
+      state.offsets.take(message.offset);
+      return message;
+    };
+    /** Takes the whole batch: the client's next fetch starts after it. */
+    const takeAll = (): KafkaMessage<unknown, unknown, unknown>[] => {
+      const records = batch.messages;
+      const messages = new Array<KafkaMessage<unknown, unknown, unknown>>(records.length);
+      for (let i = 0; i < records.length; i++) messages[i] = take(records[i]!);
+      if (records.length > 0) control.resolveOffset(records[records.length - 1]!.offset);
+      return messages;
     };
     if (this.#pull) {
       for (const record of batch.messages) {
         if (!live()) break;
         const message = take(record);
+        control.resolveOffset(record.offset);
         if (!(await preparePulled(config, message))) continue;
         if (!(await this.#pull.put(message))) break;
       }
@@ -324,18 +353,20 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     }
     if (this.#policy === "ack_first") {
       // At-most-once: the whole batch is committed before any of it is handled.
-      const messages = batch.messages.map(take);
+      const messages = takeAll();
       for (const m of messages) m.ack();
       await this.#commit([state]);
       await this.#dispatch(messages, config, live, control);
       return;
     }
     if (this.#lanes) {
-      await this.#schedule(batch.messages.map(take), state, config);
+      await this.#schedule(takeAll(), state, config);
       return;
     }
-    await this.#dispatch(batch.messages.map(take), config, live, control);
-    await this.#commit([state]);
+    // Offsets are committed in the background as messages settle (see #requestCommit), and
+    // before the batch ends where the client needs that.
+    await this.#dispatch(takeAll(), config, live, control);
+    if (this.#host.driver.capabilities.commitInBatch) await this.#commit([state]);
   }
 
   /**
@@ -378,9 +409,12 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       // Results are published while the next messages are handled; each message is settled
       // once its result is acknowledged, and the batch ends when all of them are.
       const publishing: Promise<unknown>[] = [];
+      const policy = this.#policy;
       for (const m of messages) {
         if (!live()) break;
-        if ((await processMessage(config, m, this.#policy, control.heartbeat, publishing)) === "stop") {
+        let after = processMessage(config, m, policy, control.heartbeat, publishing);
+        if (typeof after !== "string") after = await after;
+        if (after === "stop") {
           this.#stopSoon();
           break;
         }
@@ -412,6 +446,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       .map((p) => this.#partitions.get(key(p.topic, p.partition)))
       .filter((s) => s !== undefined);
     await this.#commit(states);
+    for (const s of states) s.detached = true;
     for (const p of partitions) this.#partitions.delete(key(p.topic, p.partition));
     this.#hook("onRevoked", partitions);
   }
@@ -420,7 +455,10 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     for (const p of partitions) {
       const k = key(p.topic, p.partition);
       const state = this.#partitions.get(k);
-      if (state) state.gone = true;
+      if (state) {
+        state.gone = true;
+        state.detached = true;
+      }
       this.#partitions.delete(k);
     }
     this.#logger.warn(

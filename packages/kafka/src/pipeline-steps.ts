@@ -1,0 +1,254 @@
+/**
+ * The steps message processing is made of, shared by the general pipeline and its fast path:
+ * decoding and validation, handler choice, result publishing, settlement per policy,
+ * dead-lettering, reporting.
+ */
+import {
+  type AckPolicy,
+  type AnySchema,
+  type Codec,
+  DecodeError,
+  isControlFlow,
+  MessageError,
+  type Settlement,
+  ValidationError,
+  validate,
+} from "@faststream/core";
+import { deadLetterRecord } from "./dead-letter.js";
+import type { OutgoingRecord, RecordMetadata } from "./driver.js";
+import type { KafkaMessage } from "./message.js";
+import type { KafkaPublisher } from "./publisher.js";
+import { isKafkaResponse } from "./response.js";
+import type { RetryPolicy } from "./retry.js";
+import type { Decoder, KafkaMiddleware } from "./scope.js";
+import type { Dependencies } from "./subscriber-options.js";
+
+/** @internal */
+export type AnyMessage = KafkaMessage<unknown, unknown, unknown>;
+
+/** A registered handler, ready to run. @internal */
+export interface PreparedHandler {
+  readonly call: (body: unknown, message: unknown) => unknown;
+  readonly filter: ((message: AnyMessage) => boolean) | undefined;
+  readonly middlewares: readonly KafkaMiddleware[];
+  readonly ackPolicy: AckPolicy;
+  readonly publishers: readonly KafkaPublisher[];
+}
+
+/** Everything processing needs, snapshotted when the subscriber starts. @internal */
+export interface PipelineConfig {
+  readonly codec: Codec<unknown>;
+  readonly decoder: Decoder | undefined;
+  readonly schema: AnySchema | undefined;
+  readonly dependencies: Dependencies | undefined;
+  /** Retries of failing handlers. */
+  readonly retry?: RetryPolicy;
+  /** Dead-letter topic for rejected messages. */
+  readonly deadLetter?: string | undefined;
+  /** Largest body accepted. */
+  readonly maxBodyBytes?: number | undefined;
+  /** Broker, router and subscriber middlewares, outer to inner. */
+  readonly middlewares: readonly KafkaMiddleware[];
+  readonly handlers: readonly PreparedHandler[];
+  readonly send: (
+    record: OutgoingRecord,
+    body: unknown,
+    middlewares: readonly KafkaMiddleware[],
+  ) => Promise<RecordMetadata>;
+  readonly replyRecord: (body: unknown, topic: string, correlationId: string) => OutgoingRecord;
+  readonly label: string;
+  /**
+   * True when nothing can suspend a message besides its handler and its publishes (no
+   * middlewares, custom decoder, dependencies or retries): such messages take the fast path,
+   * which awaits only what returns a promise.
+   */
+  readonly fast?: boolean;
+}
+
+/** What processing asks of the subscriber afterwards. @internal */
+export type After = "continue" | "stop";
+
+/** Decodes the raw body with the codec (no custom decoder), checking the size limit first. */
+export function decodeRaw(config: PipelineConfig, message: AnyMessage): unknown {
+  const raw = message.rawBody;
+  if (config.maxBodyBytes !== undefined && raw !== null && raw.length > config.maxBodyBytes) {
+    throw new DecodeError(
+      message,
+      `body is ${raw.length} bytes, over the maxBodyBytes limit of ${config.maxBodyBytes}`,
+    );
+  }
+  return config.codec.decode(raw, message.contentType, message);
+}
+
+/** The validated body, or a promise of it when the schema validates asynchronously. */
+export function validated(config: PipelineConfig, message: AnyMessage, body: unknown): unknown {
+  if (!config.schema) return body;
+  const checked = validate(config.schema, body);
+  if (checked instanceof Promise) {
+    return checked.then((result) => {
+      if (!result.ok) throw new ValidationError(message, result.issues);
+      return result.value;
+    });
+  }
+  if (!checked.ok) throw new ValidationError(message, checked.issues);
+  return checked.value;
+}
+
+/** Decodes (through the custom decoder, if any) and validates a body. */
+export async function decodeBody(config: PipelineConfig, message: AnyMessage): Promise<unknown> {
+  const body = config.decoder
+    ? await config.decoder(message as KafkaMessage<unknown>, () => decodeRaw(config, message))
+    : decodeRaw(config, message);
+  return validated(config, message, body);
+}
+
+/** Publishes a handler result to the handler's publishers and to `reply_to`. */
+export function publishResult(
+  config: PipelineConfig,
+  handler: PreparedHandler,
+  message: AnyMessage,
+  result: unknown,
+  chain: readonly KafkaMiddleware[],
+): Promise<unknown> {
+  const response = isKafkaResponse(result) ? result : undefined;
+  const body = response ? response.body : result;
+  const correlationId = response?.options?.correlationId ?? message.correlationId;
+  const options = response?.options ? { ...response.options, correlationId } : { correlationId };
+  const publishers = handler.publishers;
+  const replyTo = message.replyTo;
+  if (publishers.length === 1 && !replyTo) return config.send(publishers[0]!.prepare(body, options), body, chain);
+  const pending: Promise<unknown>[] = [];
+  for (const p of publishers) pending.push(config.send(p.prepare(body, options), body, chain));
+  if (replyTo) pending.push(config.send(config.replyRecord(body, replyTo, correlationId), body, chain));
+  return pending.length === 1 ? pending[0]! : Promise.all(pending);
+}
+
+/** The first handler whose filter accepts the message (the fallback last). */
+export function pickHandler(config: PipelineConfig, message: AnyMessage): PreparedHandler | undefined {
+  for (const h of config.handlers) if (!h.filter || h.filter(message)) return h;
+  return undefined;
+}
+
+/** The error for a message no handler accepts. */
+export function noHandler(config: PipelineConfig, message: AnyMessage): MessageError {
+  return new MessageError("NO_HANDLER", message, `no handler of subscriber ${config.label} matched the message`);
+}
+
+/** The settlement a policy gives an outcome. */
+export function policySettlement(policy: AckPolicy, error: unknown): Settlement | undefined {
+  if (error === undefined) return policy === "manual" ? undefined : "ack";
+  // Deterministic failures would fail again on redelivery: never nack them.
+  if (error instanceof DecodeError || error instanceof ValidationError) return "reject";
+  if (error instanceof MessageError && error.code === "NO_HANDLER") return "reject";
+  switch (policy) {
+    case "ack":
+    case "ack_first":
+      return "ack";
+    case "reject_on_error":
+      return "reject";
+    case "nack_on_error":
+    case "manual":
+      return "nack";
+  }
+}
+
+/** Publishes a rejected message to the dead-letter topic; if that fails, it is nacked instead. */
+export async function deadLetter(
+  config: PipelineConfig,
+  message: AnyMessage,
+  error: unknown,
+  attempts: number,
+  chain: readonly KafkaMiddleware[],
+): Promise<Settlement> {
+  try {
+    const record = deadLetterRecord(config.deadLetter!, message, error, attempts);
+    await config.send(record, message.body, chain);
+    message.logger.warn({ deadLetter: config.deadLetter }, "message dead-lettered");
+    return "reject";
+  } catch (err) {
+    message.logger.error(
+      { err, deadLetter: config.deadLetter },
+      "dead-lettering failed; the message will be redelivered",
+    );
+    return "nack";
+  }
+}
+
+/** Applies a settlement to a message (`undefined`: leave it to the handler, manual policy). */
+export function settle(message: AnyMessage, settlement: Settlement | undefined): void {
+  if (settlement === "ack") message.ack();
+  else if (settlement === "reject") message.reject();
+  else if (settlement === "nack") message.nack();
+}
+
+/** What a control-flow error asks for: a settlement, plus whether to stop the subscriber. */
+export function controlSettlement(settlement: Settlement | "skip" | "stop"): Settlement {
+  return settlement === "skip" || settlement === "stop" ? "ack" : settlement;
+}
+
+/** Runs afterProcessed hooks inner to outer; a failing hook is logged, never thrown. */
+export async function runAfter(mws: readonly KafkaMiddleware[], message: AnyMessage, error: unknown): Promise<void> {
+  for (let i = mws.length - 1; i >= 0; i--) {
+    const hook = mws[i]!.afterProcessed;
+    if (!hook) continue;
+    try {
+      await hook.call(mws[i], message as KafkaMessage<unknown>, error);
+    } catch (hookError) {
+      message.logger.error({ err: hookError }, "afterProcessed middleware failed");
+    }
+  }
+}
+
+/** Logs a failed message with its location and what happens to it. */
+export function report(message: AnyMessage, error: unknown, settlement: Settlement | undefined, label: string): void {
+  const what = settlement === "nack" ? "it will be redelivered" : "offset committed";
+  if (error instanceof MessageError) {
+    message.logger.error({ code: error.code, settlement }, `${error.message}; ${what}`);
+    return;
+  }
+  message.logger.error({ err: error, settlement, subscriber: label }, `handler failed; ${what}`);
+}
+
+/**
+ * Settles a processed message per its outcome: a control-flow error's settlement, or the
+ * policy's for success or failure; failures are reported and a rejected message is
+ * dead-lettered when configured. A promise only while dead-lettering.
+ */
+export function conclude(
+  config: PipelineConfig,
+  message: AnyMessage,
+  policy: AckPolicy,
+  err: unknown,
+  attempts: number,
+): After | Promise<After> {
+  let error: unknown;
+  let explicit: Settlement | "skip" | "stop" | undefined;
+  if (err !== undefined && isControlFlow(err)) explicit = err.settlement;
+  else error = err;
+  const after: After = explicit === "stop" ? "stop" : "continue";
+  const settlement = explicit ? controlSettlement(explicit) : policySettlement(policy, error);
+  if (error !== undefined) report(message, error, message.settlement ?? settlement, config.label);
+  if (settlement === "reject" && config.deadLetter && message.settlement === undefined) {
+    const cause = error ?? new Error(`rejected by ${String(explicit)}`);
+    return deadLetter(config, message, cause, attempts, config.middlewares).then((s) => {
+      settle(message, s);
+      return after;
+    });
+  }
+  settle(message, settlement);
+  return after;
+}
+
+/** The error that is not a control-flow signal (what afterProcessed hooks see). */
+export function failure(err: unknown): unknown {
+  return err !== undefined && isControlFlow(err) ? undefined : err;
+}
+
+/** True for promises and other thenables. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function"
+  );
+}
