@@ -2,7 +2,10 @@
  * FastStream on kafkajs or confluent (BENCH_ADAPTER), written the way the README shows it:
  * the seed example's subscriber/publisher pair, `broker.publish`, `broker.request`. Default
  * options everywhere (ack policy `ack` after the handler, order per partition, one worker),
- * except logs silenced and a fresh group reading from the beginning.
+ * except logs silenced and a fresh group reading from the beginning. The consume scenario reads
+ * bodies with the `bytes` codec (the raw contenders do not parse them either); the request
+ * scenario uses a 10 ms fetch max wait for the responder and the reply reader, as the raw
+ * contenders do (the local cluster answers an empty fetch only when the wait ends).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
@@ -14,7 +17,14 @@ const adapter = process.env["BENCH_ADAPTER"] ?? "kafkajs";
 const { KafkaBroker } =
   adapter === "confluent" ? await import("@faststream/confluent") : await import("@faststream/kafkajs");
 
-const broker = new KafkaBroker(settings.brokers, { clientId: `bench-${adapter}`, logLevel: "error" });
+/** Fetch max wait in the request scenario, as the raw contenders use (see their headers). */
+const REQUEST_FETCH_WAIT_MS = 10;
+
+const broker = new KafkaBroker(settings.brokers, {
+  clientId: `bench-${adapter}`,
+  logLevel: "error",
+  ...(settings.scenario === "request" ? { replyMaxWaitMs: REQUEST_FETCH_WAIT_MS } : {}),
+});
 onTerminate(() => broker.stop());
 
 const User = z.object({ user: z.string(), user_id: z.number().int() });
@@ -64,7 +74,11 @@ try {
     }
     case "request": {
       broker
-        .subscriber(settings.inTopic, { ...from, schema: z.object({ n: z.number() }) })
+        .subscriber(settings.inTopic, {
+          ...from,
+          maxWaitMs: REQUEST_FETCH_WAIT_MS,
+          schema: z.object({ n: z.number() }),
+        })
         .handle(async (body) => ({ n: body.n + 1 }));
       await broker.start();
       emit({ event: "ready", t: now() });

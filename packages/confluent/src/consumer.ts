@@ -11,7 +11,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from "@faststream/kafka";
-import { BatchGate, KafkaJsStyleConsumer, partitionKey } from "@faststream/kafka";
+import { BatchGate, groupByTopic, KafkaJsStyleConsumer, partitionKey } from "@faststream/kafka";
 import type { KafkaJS } from "@confluentinc/kafka-javascript";
 import { toLibrdkafkaPattern } from "./pattern.js";
 
@@ -168,6 +168,22 @@ export class ConfluentConsumer extends KafkaJsStyleConsumer {
     const internal = this.#internal();
     if (!internal) return super.commit(offsets);
     internal.commitSync(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) })));
+  }
+
+  /**
+   * Pauses every held partition before the KafkaJS-style layer disconnects: records its last
+   * fetch returns while disconnecting can otherwise make librdkafka's close hang.
+   */
+  override async stop(): Promise<void> {
+    const held = [...this.#held.values()];
+    if (held.length > 0) {
+      try {
+        this.client.pause(groupByTopic(held));
+      } catch {
+        // Not assigned any more: nothing to pause.
+      }
+    }
+    await super.stop();
   }
 
   #internal(): InternalClient | null {

@@ -10,7 +10,7 @@ import {
   PublishError,
   StateError,
 } from "@faststream/core";
-import { SendCoalescer } from "./coalescer.js";
+import { DEFAULT_COALESCER_LIMITS, SendCoalescer } from "./coalescer.js";
 import type { SubscriberDecl } from "./declaration.js";
 import type { DriverFactory, KafkaDriver, OutgoingRecord, RecordMetadata } from "./driver.js";
 import {
@@ -55,7 +55,13 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   #connecting: Promise<void> | undefined;
   readonly #requests: RequestClient;
   /** Single-record publishes of one event-loop turn leave in one send, in order. */
-  readonly #coalescer = new SendCoalescer((records) => this.#sendMany(records));
+  readonly #coalescer = new SendCoalescer(
+    (records) => this.#sendMany(records),
+    () => ({
+      maxRecords: this.#driver.capabilities.maxSendRecords ?? DEFAULT_COALESCER_LIMITS.maxRecords,
+      maxBytes: DEFAULT_COALESCER_LIMITS.maxBytes,
+    }),
+  );
 
   constructor(bootstrapServers: string | readonly string[], options: KafkaBrokerOptions, driverFactory: DriverFactory) {
     const config = resolveBrokerOptions(bootstrapServers, options);
@@ -68,7 +74,11 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     this.#requests = new RequestClient(
       {
         logger: this.logger,
-        replySubscriber: (topic) => this.subscriber(topic, { description: "replies to this instance's requests" }),
+        replySubscriber: (topic) =>
+          this.subscriber(topic, {
+            description: "replies to this instance's requests",
+            maxWaitMs: config.replyMaxWaitMs,
+          }),
         publish: (body, topic, options) => this.publish(body, topic, options),
       },
       config.replyTopic,

@@ -31,13 +31,17 @@ function recordBytes(r: OutgoingRecord): number {
 
 export class SendCoalescer {
   readonly #send: (records: OutgoingRecord[]) => Promise<RecordMetadata[]>;
-  readonly #limits: CoalescerLimits;
+  readonly #limits: () => CoalescerLimits;
   #queue: Queued[] = [];
   #scheduled = false;
   #inFlight = false;
   #drained: (() => void)[] = [];
 
-  constructor(send: (records: OutgoingRecord[]) => Promise<RecordMetadata[]>, limits = DEFAULT_COALESCER_LIMITS) {
+  /** `limits` is read per send (the driver may be swapped, e.g. by a test broker). */
+  constructor(
+    send: (records: OutgoingRecord[]) => Promise<RecordMetadata[]>,
+    limits: () => CoalescerLimits = () => DEFAULT_COALESCER_LIMITS,
+  ) {
     this.#send = send;
     this.#limits = limits;
   }
@@ -55,7 +59,7 @@ export class SendCoalescer {
   }
 
   #take(): Queued[] {
-    const { maxRecords, maxBytes } = this.#limits;
+    const { maxRecords, maxBytes } = this.#limits();
     let bytes = 0;
     let n = 0;
     while (n < this.#queue.length && n < maxRecords) {

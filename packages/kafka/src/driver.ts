@@ -197,6 +197,8 @@ export interface DriverCapabilities {
    * hang. Clients without this flag never wait for commits between batches.
    */
   readonly commitInBatch?: boolean;
+  /** Most records per coalesced send that suit the client (default 5,000). */
+  readonly maxSendRecords?: number;
 }
 
 /** The client-library driver contract. */

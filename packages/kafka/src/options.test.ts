@@ -33,6 +33,7 @@ describe("resolveBrokerOptions", () => {
       requestTimeoutMs: 30_000,
       startTimeoutMs: 60_000,
       replyTopic: "faststream.replies.faststream",
+      replyMaxWaitMs: 100,
       security: undefined,
     });
     expect(resolveBrokerOptions("localhost:9092", { clientId: "svc" }).replyTopic).toBe("faststream.replies.svc");
@@ -86,6 +87,7 @@ describe("resolveBrokerOptions", () => {
     expect(setupOption(() => resolveBrokerOptions("a:1", { connectTimeoutMs: 0 }))).toBe("connectTimeoutMs");
     expect(setupOption(() => resolveBrokerOptions("a:1", { requestTimeoutMs: 1.5 }))).toBe("requestTimeoutMs");
     expect(setupOption(() => resolveBrokerOptions("a:1", { gracefulTimeoutMs: -1 }))).toBe("gracefulTimeoutMs");
+    expect(setupOption(() => resolveBrokerOptions("a:1", { replyMaxWaitMs: 0 }))).toBe("replyMaxWaitMs");
     const ok = resolveBrokerOptions("a:1", {
       logLevel: "silent",
       clientId: "svc",

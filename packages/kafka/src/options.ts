@@ -40,6 +40,12 @@ export interface KafkaBrokerOptions {
    * own and keeps only its replies. Default `faststream.replies.<clientId>`.
    */
   readonly replyTopic?: string;
+  /**
+   * Fetch max wait of the reply reader, in ms: how long a fetch that finds no reply may wait
+   * on the broker. Brokers that answer such a fetch only when the wait ends (some test
+   * clusters) add up to this much to every `request()`. Default 100.
+   */
+  readonly replyMaxWaitMs?: number;
   /** TLS and SASL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER), mapped to each client. */
   readonly security?: SecurityOptions;
 }
@@ -81,6 +87,7 @@ const BROKER_KEYS = new Set([
   "decoder",
   "ackPolicy",
   "replyTopic",
+  "replyMaxWaitMs",
   "security",
 ]);
 const PUBLISH_KEYS = new Set(["key", "partition", "headers", "correlationId", "replyTo", "timestamp", "codec"]);
@@ -114,6 +121,7 @@ export interface ResolvedBrokerOptions {
   readonly requestTimeoutMs: number;
   readonly startTimeoutMs: number;
   readonly replyTopic: string;
+  readonly replyMaxWaitMs: number;
   readonly security: SecurityOptions | undefined;
 }
 
@@ -149,6 +157,7 @@ export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptio
     requestTimeoutMs: positiveInt(options.requestTimeoutMs, "requestTimeoutMs", 30_000),
     startTimeoutMs: positiveInt(options.startTimeoutMs, "startTimeoutMs", 60_000),
     security: checkSecurity(options.security),
+    replyMaxWaitMs: positiveInt(options.replyMaxWaitMs, "replyMaxWaitMs", 100),
     replyTopic: checkTopic(
       options.replyTopic ?? `faststream.replies.${options.clientId ?? "faststream"}`,
       "replyTopic",

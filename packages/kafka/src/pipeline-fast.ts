@@ -8,6 +8,7 @@ import type { AckPolicy } from "@faststream/core";
 import {
   type After,
   type AnyMessage,
+  type Deferred,
   conclude,
   decodeRaw,
   isThenable,
@@ -29,7 +30,7 @@ export function processFast(
   config: PipelineConfig,
   message: AnyMessage,
   policy: AckPolicy,
-  deferred: Promise<unknown>[] | undefined,
+  deferred: Deferred | undefined,
 ): After | Promise<After> {
   let body: unknown;
   try {
@@ -51,7 +52,7 @@ function handle(
   message: AnyMessage,
   body: unknown,
   basePolicy: AckPolicy,
-  deferred: Promise<unknown>[] | undefined,
+  deferred: Deferred | undefined,
 ): After | Promise<After> {
   message.body = body;
   let handler: PreparedHandler | undefined;
@@ -79,7 +80,7 @@ function publish(
   handler: PreparedHandler,
   message: AnyMessage,
   result: unknown,
-  deferred: Promise<unknown>[] | undefined,
+  deferred: Deferred | undefined,
 ): After | Promise<After> {
   const policy = handler.ackPolicy;
   if (result === undefined || result === null) return conclude(config, message, policy, undefined, 1);

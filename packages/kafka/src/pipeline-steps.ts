@@ -65,6 +65,14 @@ export interface PipelineConfig {
   readonly fast?: boolean;
 }
 
+/**
+ * Where a message whose result is still being published is handed over: the promise settles
+ * the message once the publish is acknowledged (or failed) and never rejects. @internal
+ */
+export interface Deferred {
+  push(settled: Promise<unknown>): unknown;
+}
+
 /** What processing asks of the subscriber afterwards. @internal */
 export type After = "continue" | "stop";
 

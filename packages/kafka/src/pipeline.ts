@@ -5,6 +5,7 @@ import { processFast } from "./pipeline-fast.js";
 import {
   type After,
   type AnyMessage,
+  type Deferred,
   conclude,
   controlSettlement,
   deadLetter,
@@ -74,7 +75,7 @@ export function processMessage(
   message: AnyMessage,
   basePolicy: AckPolicy,
   heartbeat?: () => Promise<void>,
-  deferred?: Promise<unknown>[],
+  deferred?: Deferred,
 ): After | Promise<After> {
   if (config.fast) return processFast(config, message, basePolicy, deferred);
   return processGeneral(config, message, basePolicy, heartbeat, deferred);
@@ -85,7 +86,7 @@ async function processGeneral(
   message: AnyMessage,
   basePolicy: AckPolicy,
   heartbeat?: () => Promise<void>,
-  deferred?: Promise<unknown>[],
+  deferred?: Deferred,
 ): Promise<After> {
   let attempts = 1;
   const mws = config.middlewares;

@@ -2,7 +2,6 @@ import { type AckPolicy, type Logger, type Settlement, StateError } from "@fasts
 import type { SubscriberDecl } from "./declaration.js";
 import type {
   BatchControl,
-  CommitOptions,
   ConsumerCallbacks,
   DriverConsumer,
   KafkaDriver,
@@ -11,6 +10,7 @@ import type {
   RawRecord,
   TopicPartition,
 } from "./driver.js";
+import { Committer, type PartitionState, partitionStateKey as key } from "./committer.js";
 import { KafkaMessage, type MessageOrigin } from "./message.js";
 import { PartitionOffsets } from "./offsets.js";
 import { PullQueue } from "./pull.js";
@@ -19,8 +19,12 @@ import type { RecordSink } from "./publisher.js";
 import { buildPipelineConfig } from "./pipeline-config.js";
 import { Scope } from "./scope.js";
 import { LaneScheduler } from "./lanes.js";
+import { UnackedResults } from "./unacked.js";
 import type { ResolvedSubscriberOptions } from "./subscriber-options.js";
 import { extractParams, type ResolvedTarget, resolveTarget } from "./target.js";
+
+/** Batches' worth of results that may be unacknowledged when a batch ends (bounds memory). */
+const UNACKED_BATCHES = 2;
 
 /** What a running subscriber needs from its broker. @internal */
 export interface BrokerHost extends RecordSink {
@@ -31,22 +35,6 @@ export interface BrokerHost extends RecordSink {
   readonly gracefulTimeoutMs: number;
   replyRecord(body: unknown, topic: string, correlationId: string): OutgoingRecord;
 }
-
-interface PartitionState {
-  readonly offsets: PartitionOffsets;
-  readonly origin: MessageOrigin;
-  /** Bumped by a nack: records of older rounds stop processing. */
-  round: number;
-  /** Set when the partition is revoked or lost: queued records are not processed. */
-  gone: boolean;
-  /** Set once the state left the subscriber (revoked, lost, stopped): settlements are ignored. */
-  detached: boolean;
-}
-
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
-/** The final commit on stop waits for the broker's answer. */
-const ACKNOWLEDGED: CommitOptions = { acknowledged: true };
 
 /** A subscriber bound to a broker: consumer lifecycle, scheduling, settlement, commits. @internal */
 export class SubscriberRuntime implements ConsumerCallbacks {
@@ -65,10 +53,9 @@ export class SubscriberRuntime implements ConsumerCallbacks {
   #assigned: (() => void) | undefined;
   #crashed: Error | undefined;
   #stopping = false;
-  /** A background commit is scheduled or running. */
-  #committing: Promise<void> | undefined;
-  /** Settlements arrived while a background commit ran: commit again after it. */
-  #commitAgain = false;
+  readonly #committer: Committer;
+  /** Messages whose results are being published past the end of their batch. */
+  readonly #unacked = new UnackedResults();
   #pull: PullQueue | undefined;
   /** Batch callbacks in flight. */
   readonly #batches = new Set<Promise<void>>();
@@ -86,6 +73,12 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     this.#lanes =
       this.options.maxWorkers > 1 && !this.options.batch ? new LaneScheduler(this.options.maxWorkers) : undefined;
     decl.isRunning = () => this.#consumer !== undefined;
+    this.#committer = new Committer({
+      groupId: this.groupId,
+      logger: this.#logger,
+      consumer: () => this.#consumer,
+      partitions: this.#partitions,
+    });
   }
 
   /**
@@ -151,8 +144,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     this.#buildConfig();
     this.#stopping = false;
     // A commit left hanging by a previous run must not hold back this one's.
-    this.#committing = undefined;
-    this.#commitAgain = false;
+    this.#committer.reset();
     this.#crashed = undefined;
     const joined = new Promise<void>((resolve) => {
       this.#assigned = resolve;
@@ -206,10 +198,12 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     const drained = async (): Promise<"stopped"> => {
       // Batches in flight end after their current message (the subscriber is stopping).
       await Promise.allSettled([...this.#batches]);
+      // Results still being published: their messages settle (and commit) once acknowledged.
+      await this.#unacked.below(0);
       if (this.#lanes) await this.#lanes.idle();
       // Final commit of everything handled, retried: a commit that failed earlier must not make
       // a graceful restart read the handled tail again.
-      await this.#commitFinal();
+      await this.#committer.final();
       this.#lanes?.close();
       await consumer.stop();
       return "stopped";
@@ -252,7 +246,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     if (state.detached) return; // revoked since
     if (settlement !== "nack") {
       state.offsets.settle(offset);
-      this.#requestCommit();
+      this.#committer.request();
       return;
     }
     // A nack of a message an earlier nack already dropped: that rewind covers it.
@@ -262,58 +256,6 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     state.offsets.rewind(from);
     state.round++;
     this.#consumer?.seek({ topic: state.origin.topic, partition: state.origin.partition, offset: String(from) });
-  }
-
-  /**
-   * Commits what is committable; false if the commit failed. `final` (on stop) commits every
-   * partition's position even if it was committed before, and waits for the broker's answer
-   * (clients may report an earlier commit as done once queued, before a refusal).
-   */
-  async #commit(states: readonly PartitionState[], final = false): Promise<boolean> {
-    const consumer = this.#consumer;
-    if (!consumer) return true;
-    const offsets = [];
-    for (const s of states) {
-      const o = final ? s.offsets.position() : s.offsets.committable();
-      if (o !== undefined) offsets.push({ topic: s.origin.topic, partition: s.origin.partition, offset: String(o) });
-    }
-    if (offsets.length === 0) return true;
-    try {
-      await consumer.commit(offsets, final ? ACKNOWLEDGED : undefined);
-      for (const o of offsets) this.#partitions.get(key(o.topic, o.partition))?.offsets.committed(Number(o.offset));
-      return true;
-    } catch (err) {
-      this.#logger.warn({ group: this.groupId, err, offsets }, "offset commit failed; messages may be redelivered");
-      return false;
-    }
-  }
-
-  /**
-   * Commits what became committable, in the background: one commit in flight, settlements
-   * that arrive meanwhile go in the next one (after the current event-loop turn, so a burst of
-   * settlements makes one commit).
-   */
-  #requestCommit(): void {
-    if (this.#committing) {
-      this.#commitAgain = true;
-      return;
-    }
-    this.#committing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      do {
-        this.#commitAgain = false;
-        await this.#commit([...this.#partitions.values()]);
-      } while (this.#commitAgain && this.#consumer !== undefined);
-      this.#committing = undefined;
-    });
-  }
-
-  async #commitFinal(): Promise<void> {
-    // Not waiting for a background commit in flight: it was sent first, so the final commit
-    // (sent later on the same coordinator connection) is the last word anyway.
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      if (await this.#commit([...this.#partitions.values()], true)) return;
-      await new Promise<void>((resolve) => setTimeout(resolve, 200 * attempt));
-    }
   }
 
   onBatch(batch: RawBatch, control: BatchControl): Promise<void> {
@@ -348,14 +290,14 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         if (!(await preparePulled(config, message))) continue;
         if (!(await this.#pull.put(message))) break;
       }
-      await this.#commit([state]);
+      await this.#committer.commit([state]);
       return;
     }
     if (this.#policy === "ack_first") {
       // At-most-once: the whole batch is committed before any of it is handled.
       const messages = takeAll();
       for (const m of messages) m.ack();
-      await this.#commit([state]);
+      await this.#committer.commit([state]);
       await this.#dispatch(messages, config, live, control);
       return;
     }
@@ -366,7 +308,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     // Offsets are committed in the background as messages settle (see #requestCommit), and
     // before the batch ends where the client needs that.
     await this.#dispatch(takeAll(), config, live, control);
-    if (this.#host.driver.capabilities.commitInBatch) await this.#commit([state]);
+    if (this.#host.driver.capabilities.commitInBatch) await this.#committer.commit([state]);
   }
 
   /**
@@ -406,9 +348,10 @@ export class SubscriberRuntime implements ConsumerCallbacks {
         await control.heartbeat();
       }
     } else {
-      // Results are published while the next messages are handled; each message is settled
-      // once its result is acknowledged, and the batch ends when all of them are.
-      const publishing: Promise<unknown>[] = [];
+      // Results are published while the next messages are handled, and past the end of the
+      // batch; each message is settled (committable) once its result is acknowledged. A batch
+      // ends only when no more than UNACKED_BATCHES batches' worth of results are unacknowledged.
+      const publishing = this.#unacked;
       const policy = this.#policy;
       for (const m of messages) {
         if (!live()) break;
@@ -419,7 +362,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
           break;
         }
       }
-      if (publishing.length > 0) await Promise.all(publishing);
+      await this.#unacked.below(this.options.consumer.maxBatchSize * UNACKED_BATCHES);
     }
   }
 
@@ -445,7 +388,7 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     const states = partitions
       .map((p) => this.#partitions.get(key(p.topic, p.partition)))
       .filter((s) => s !== undefined);
-    await this.#commit(states);
+    await this.#committer.commit(states);
     for (const s of states) s.detached = true;
     for (const p of partitions) this.#partitions.delete(key(p.topic, p.partition));
     this.#hook("onRevoked", partitions);

@@ -48,7 +48,15 @@ const CAPABILITIES: DriverCapabilities = {
   assignmentStrategies: ["roundrobin"],
   patternPicksUpNewTopics: false,
   network: true,
+  // kafkajs groups a send's records per partition in quadratic time: smaller sends are faster.
+  maxSendRecords: 1_000,
 };
+
+/** The partition kafkajs' partitioner chose for a message (latest choice wins). */
+const CHOSEN = Symbol("chosenPartition");
+
+/** A kafkajs message that remembers where the partitioner put it. */
+type TaggedMessage = Message & { [CHOSEN]?: number };
 
 /** kafkajs' produce result: one entry per topic partition written. */
 type ProduceResult = { topicName: string; partition: number; baseOffset?: string }[];
@@ -58,8 +66,6 @@ class KafkajsDriver implements KafkaDriver {
   readonly #config: DriverConfig;
   readonly #kafka: Kafka;
   readonly #producer: Producer;
-  /** The partition kafkajs' partitioner chose for each message object (latest choice wins). */
-  readonly #chosen = new WeakMap<object, number>();
 
   constructor(config: DriverConfig) {
     this.#config = config;
@@ -75,7 +81,6 @@ class KafkajsDriver implements KafkaDriver {
     // kafkajs' default partitioner is Java-compatible murmur2: same key, same partition as
     // the JVM clients and our confluent driver. It is wrapped to learn where each record went
     // (kafkajs reports offsets per partition, not per record).
-    const chosen = this.#chosen;
     this.#producer = this.#kafka.producer({
       allowAutoTopicCreation: true,
       metadataMaxAge: KAFKAJS_METADATA_MAX_AGE_MS,
@@ -83,7 +88,7 @@ class KafkajsDriver implements KafkaDriver {
         const partitioner = Partitioners.DefaultPartitioner();
         return (args) => {
           const partition = partitioner(args);
-          chosen.set(args.message, partition);
+          (args.message as TaggedMessage)[CHOSEN] = partition;
           return partition;
         };
       },
@@ -132,36 +137,45 @@ class KafkajsDriver implements KafkaDriver {
   }
 
   async #sendOnce(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
-    const messages: Message[] = records.map((r) => ({
-      key: r.key,
-      value: r.value,
-      headers: r.headers,
-      ...(r.partition !== undefined ? { partition: r.partition } : {}),
-      ...(r.timestamp !== undefined ? { timestamp: r.timestamp } : {}),
-    }));
+    const messages = new Array<TaggedMessage>(records.length);
     const byTopic = new Map<string, Message[]>();
-    records.forEach((r, i) => {
-      const list = byTopic.get(r.topic) ?? [];
-      list.push(messages[i]!);
-      byTopic.set(r.topic, list);
-    });
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const m: TaggedMessage = { key: r.key, value: r.value, headers: r.headers };
+      if (r.partition !== undefined) m.partition = r.partition;
+      if (r.timestamp !== undefined) m.timestamp = r.timestamp;
+      messages[i] = m;
+      const list = byTopic.get(r.topic);
+      if (list) list.push(m);
+      else byTopic.set(r.topic, [m]);
+    }
     const result: ProduceResult = await this.#producer.sendBatch({
       topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
     });
     // Records of one topic partition are written in input order from the partition's base
     // offset, so the n-th of them sits at baseOffset + n.
-    const base = new Map(result.map((m) => [`${m.partition}:${m.topicName}`, m.baseOffset]));
-    const seen = new Map<string, number>();
-    return records.map((r, i) => {
-      const partition = this.#chosen.get(messages[i]!) ?? r.partition ?? -1;
-      const key = `${partition}:${r.topic}`;
-      const index = seen.get(key) ?? 0;
-      seen.set(key, index + 1);
-      const baseOffset = base.get(key);
-      const offset =
-        baseOffset === undefined || baseOffset === "-1" ? undefined : String(BigInt(baseOffset) + BigInt(index));
-      return { topic: r.topic, partition, offset };
-    });
+    const bases = new Map<string, { base: (string | undefined)[]; next: number[] }>();
+    for (const m of result) {
+      let t = bases.get(m.topicName);
+      if (!t) bases.set(m.topicName, (t = { base: [], next: [] }));
+      t.base[m.partition] = m.baseOffset;
+    }
+    const out = new Array<RecordMetadata>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const partition = messages[i]![CHOSEN] ?? r.partition ?? -1;
+      const t = bases.get(r.topic);
+      const baseOffset = t?.base[partition];
+      let offset: string | undefined;
+      if (t && baseOffset !== undefined && baseOffset !== "-1") {
+        const index = t.next[partition] ?? 0;
+        t.next[partition] = index + 1;
+        const base = Number(baseOffset);
+        offset = Number.isSafeInteger(base + index) ? String(base + index) : String(BigInt(baseOffset) + BigInt(index));
+      }
+      out[i] = { topic: r.topic, partition, offset };
+    }
+    return out;
   }
 
   createConsumer(spec: ConsumerSpec, callbacks: ConsumerCallbacks): DriverConsumer {

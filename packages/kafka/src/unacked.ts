@@ -1,0 +1,32 @@
+/**
+ * Counts messages whose handler results are still being published, so a subscriber can run
+ * ahead of the acknowledgements by a bounded amount and wait for all of them on stop.
+ * @internal
+ */
+export class UnackedResults {
+  #count = 0;
+  readonly #waiters: { limit: number; resolve: () => void }[] = [];
+
+  /** Messages waiting for their results to be acknowledged. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Tracks one message; `settled` (which never rejects) settles it once its publish ended. */
+  push(settled: Promise<unknown>): void {
+    this.#count++;
+    void settled.then(() => {
+      this.#count--;
+      const waiters = this.#waiters;
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (this.#count <= waiters[i]!.limit) waiters.splice(i, 1)[0]!.resolve();
+      }
+    });
+  }
+
+  /** Resolves once at most `limit` messages are waiting (`undefined` when that holds now). */
+  below(limit: number): Promise<void> | undefined {
+    if (this.#count <= limit) return undefined;
+    return new Promise((resolve) => this.#waiters.push({ limit, resolve }));
+  }
+}
