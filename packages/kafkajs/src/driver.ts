@@ -157,7 +157,10 @@ class KafkajsDriver implements KafkaDriver {
     const bases = new Map<string, { base: (string | undefined)[]; next: number[] }>();
     for (const m of result) {
       let t = bases.get(m.topicName);
-      if (!t) bases.set(m.topicName, (t = { base: [], next: [] }));
+      if (!t) {
+        t = { base: [], next: [] };
+        bases.set(m.topicName, t);
+      }
       t.base[m.partition] = m.baseOffset;
     }
     const out = new Array<RecordMetadata>(records.length);
