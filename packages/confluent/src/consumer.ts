@@ -11,7 +11,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from "@faststream/kafka";
-import { BatchGate, groupByTopic, KafkaJsStyleConsumer, partitionKey } from "@faststream/kafka";
+import { BatchGate, KafkaJsStyleConsumer, partitionKey } from "@faststream/kafka";
 import type { KafkaJS } from "@confluentinc/kafka-javascript";
 import { toLibrdkafkaPattern } from "./pattern.js";
 
@@ -28,6 +28,8 @@ const ERR_FATAL = -150;
 type InternalClient = {
   /** librdkafka's synchronous commit: blocks until the coordinator answered, throws on a refusal. */
   commitSync(offsets: { topic: string; partition: number; offset: number }[]): void;
+  /** librdkafka's pause: stops fetching the partitions (throws when they are not assigned). */
+  pause(partitions: { topic: string; partition: number }[]): void;
   on(event: "event.error", cb: (e: Error & { code?: number; isFatal?: boolean }) => void): void;
 };
 
@@ -176,9 +178,12 @@ export class ConfluentConsumer extends KafkaJsStyleConsumer {
    */
   override async stop(): Promise<void> {
     const held = [...this.#held.values()];
-    if (held.length > 0) {
+    const internal = this.#internal();
+    if (held.length > 0 && internal) {
       try {
-        this.client.pause(groupByTopic(held));
+        // librdkafka's own pause: synchronous (the KafkaJS-style one is queued, and reports a
+        // failure as an unhandled rejection).
+        internal.pause(held.map(({ topic, partition }) => ({ topic, partition })));
       } catch {
         // Not assigned any more: nothing to pause.
       }
