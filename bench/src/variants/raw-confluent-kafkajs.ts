@@ -40,6 +40,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { KafkaJS } from "@confluentinc/kafka-javascript";
 import { emit, now, onTerminate, readSettings, registered, sampleRss, type UserRegistered } from "../protocol.js";
+import { Committer } from "../committer.js";
 import { probeUntilAnswered, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
 
 const settings = readSettings();
@@ -109,48 +110,6 @@ function parseUser(value: Buffer | null): UserRegistered | undefined {
 }
 
 /**
- * Commits processed offsets: `mark` records the last processed offset of a partition, at most one
- * `commitOffsets` call is outstanding, and offsets marked meanwhile are coalesced into the next.
- */
-class Committer {
-  readonly #consumer: KafkaJS.Consumer;
-  readonly #pending = new Map<string, { topic: string; partition: number; offset: string }>();
-  #running: Promise<void> | undefined;
-
-  constructor(consumer: KafkaJS.Consumer) {
-    this.#consumer = consumer;
-  }
-
-  mark(topic: string, partition: number, lastOffset: string): void {
-    this.#pending.set(`${topic}\u0000${partition}`, {
-      topic,
-      partition,
-      offset: (BigInt(lastOffset) + 1n).toString(),
-    });
-    this.#running ??= this.#drain();
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      while (this.#pending.size > 0) {
-        const offsets = [...this.#pending.values()];
-        this.#pending.clear();
-        await this.#consumer.commitOffsets(offsets);
-      }
-    } catch (err) {
-      fail(err);
-    } finally {
-      this.#running = undefined;
-    }
-  }
-
-  /** Waits until everything marked so far is committed. */
-  async flush(): Promise<void> {
-    while (this.#running !== undefined) await this.#running;
-  }
-}
-
-/**
  * A handler failure is fatal for a benchmark run (the library would log it and hand the batch
  * over again).
  */
@@ -195,7 +154,7 @@ const newConsumer = (groupId: string, extra: Partial<KafkaJS.ConsumerConfig> = {
 async function pipeline(): Promise<void> {
   const producer = kafka.producer({ kafkaJS: { acks: -1 } });
   const consumer = newConsumer(settings.groupId);
-  const committer = new Committer(consumer);
+  const committer = new Committer(consumer, fail);
   onTerminate(closeAll([consumer], [committer], [producer]));
   await Promise.all([producer.connect(), consumer.connect()]);
   await consumer.subscribe({ topics: [settings.inTopic] });
@@ -220,7 +179,7 @@ async function pipeline(): Promise<void> {
 
 async function consume(): Promise<void> {
   const consumer = newConsumer(settings.groupId);
-  const committer = new Committer(consumer);
+  const committer = new Committer(consumer, fail);
   onTerminate(closeAll([consumer], [committer], []));
   await consumer.connect();
   await consumer.subscribe({ topics: [settings.inTopic] });
@@ -284,7 +243,7 @@ async function request(): Promise<void> {
   const producer = kafka.producer({ kafkaJS: { acks: -1 }, "linger.ms": 0 });
   const responder = newConsumer(settings.groupId, latency);
   const replies = newConsumer(`${settings.groupId}.replies.${suffix}`, latency);
-  const committer = new Committer(responder);
+  const committer = new Committer(responder, fail);
   onTerminate(closeAll([responder, replies], [committer], [producer]));
   await Promise.all([producer.connect(), responder.connect(), replies.connect()]);
   // The reply topic is created on first use: a send auto-creates it. It must exist before the
@@ -362,7 +321,7 @@ async function request(): Promise<void> {
 async function rss(): Promise<void> {
   // Library defaults for buffering: 32 records per batch, librdkafka's prefetch settings.
   const consumer = kafka.consumer({ kafkaJS: { groupId: settings.groupId, fromBeginning: true, autoCommit: false } });
-  const committer = new Committer(consumer);
+  const committer = new Committer(consumer, fail);
   onTerminate(closeAll([consumer], [committer], []));
   await consumer.connect();
   await consumer.subscribe({ topics: [settings.inTopic] });

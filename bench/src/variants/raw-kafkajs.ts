@@ -45,6 +45,7 @@ import {
   type Producer,
 } from "kafkajs";
 import { emit, now, onTerminate, readSettings, registered, sampleRss, type UserRegistered } from "../protocol.js";
+import { Committer } from "../committer.js";
 import { probeUntilAnswered, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
 
 const settings = readSettings();
@@ -103,48 +104,6 @@ function parseUser(value: Buffer | null): UserRegistered | undefined {
   return v as UserRegistered;
 }
 
-/**
- * Commits processed offsets: `mark` records the last processed offset of a partition, at most one
- * OffsetCommit is in flight, and offsets marked meanwhile are coalesced into the next one.
- */
-class Committer {
-  readonly #consumer: Consumer;
-  readonly #pending = new Map<string, { topic: string; partition: number; offset: string }>();
-  #running: Promise<void> | undefined;
-
-  constructor(consumer: Consumer) {
-    this.#consumer = consumer;
-  }
-
-  mark(topic: string, partition: number, lastOffset: string): void {
-    this.#pending.set(`${topic}\u0000${partition}`, {
-      topic,
-      partition,
-      offset: (BigInt(lastOffset) + 1n).toString(),
-    });
-    this.#running ??= this.#drain();
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      while (this.#pending.size > 0) {
-        const topics = [...this.#pending.values()];
-        this.#pending.clear();
-        await this.#consumer.commitOffsets(topics);
-      }
-    } catch (err) {
-      fail(err);
-    } finally {
-      this.#running = undefined;
-    }
-  }
-
-  /** Waits until everything marked so far is committed. */
-  async flush(): Promise<void> {
-    while (this.#running !== undefined) await this.#running;
-  }
-}
-
 /** Stops consuming, commits what was processed, and disconnects. */
 function closeAll(consumers: Consumer[], committers: Committer[], producers: Producer[]): () => Promise<void> {
   return async () => {
@@ -165,7 +124,7 @@ function seen(): void {
 async function pipeline(): Promise<void> {
   const producer = newProducer();
   const consumer = watch(kafka.consumer({ groupId: settings.groupId }));
-  const committer = new Committer(consumer);
+  const committer = new Committer(consumer, fail);
   onTerminate(closeAll([consumer], [committer], [producer]));
   await Promise.all([producer.connect(), consumer.connect()]);
   await consumer.subscribe({ topics: [settings.inTopic], fromBeginning: true });
@@ -191,7 +150,7 @@ async function pipeline(): Promise<void> {
 
 async function consume(): Promise<void> {
   const consumer = watch(kafka.consumer({ groupId: settings.groupId }));
-  const committer = new Committer(consumer);
+  const committer = new Committer(consumer, fail);
   onTerminate(closeAll([consumer], [committer], []));
   await consumer.connect();
   await consumer.subscribe({ topics: [settings.inTopic], fromBeginning: true });
@@ -258,7 +217,7 @@ async function request(): Promise<void> {
   const replies = watch(
     kafka.consumer({ groupId: `${settings.groupId}.replies.${suffix}`, maxWaitTimeInMs: REQUEST_FETCH_WAIT_MS }),
   );
-  const committer = new Committer(responder);
+  const committer = new Committer(responder, fail);
   onTerminate(closeAll([responder, replies], [committer], [producer]));
   await Promise.all([producer.connect(), responder.connect(), replies.connect()]);
   await responder.subscribe({ topics: [settings.inTopic], fromBeginning: true });
@@ -338,7 +297,7 @@ async function request(): Promise<void> {
 
 async function rss(): Promise<void> {
   const consumer = watch(kafka.consumer({ groupId: settings.groupId }));
-  const committer = new Committer(consumer);
+  const committer = new Committer(consumer, fail);
   onTerminate(closeAll([consumer], [committer], []));
   await consumer.connect();
   await consumer.subscribe({ topics: [settings.inTopic], fromBeginning: true });
