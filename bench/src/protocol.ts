@@ -6,6 +6,7 @@
  * on the broker given and reports the events of that scenario (see {@link BenchEvent}); the
  * runner ends it with SIGTERM once it has what it needs.
  */
+import { randomUUID } from "node:crypto";
 
 /** The five scenarios of the harness. */
 export type Scenario = "pipeline" | "consume" | "publish" | "request" | "rss";
@@ -148,4 +149,14 @@ export function onTerminate(close: () => Promise<unknown>): void {
   };
   process.on("SIGTERM", handler);
   process.on("SIGINT", handler);
+}
+
+/**
+ * The headers FastStream writes on every record (`content-type`, a fresh `correlation_id`), for
+ * the raw contenders' "-headers" variants (BENCH_RAW_HEADERS=1): the same wire output as the
+ * framework, to tell the client's cost of headers from the framework's own. Undefined otherwise.
+ */
+export function frameworkHeaders(contentType: string): Record<string, string> | undefined {
+  if (process.env["BENCH_RAW_HEADERS"] !== "1") return undefined;
+  return { "content-type": contentType, correlation_id: randomUUID() };
 }

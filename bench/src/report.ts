@@ -70,7 +70,10 @@ export function table(samples: readonly Sample[], variants: readonly Variant[]):
   return [head, sep, ...rows].join("\n");
 }
 
-/** Ratios of medians: framework / best raw of the same client, and framework / NestJS. */
+/**
+ * Ratios of medians: framework / best raw of the same client, framework / the same client's raw
+ * contender writing the framework's headers, and framework / NestJS.
+ */
 export function ratios(samples: readonly Sample[], variants: readonly Variant[]): string {
   const med = (key: string, name: string) =>
     summarize(samples.filter((x) => x.scenario === key && x.variant === name))?.median;
@@ -78,8 +81,8 @@ export function ratios(samples: readonly Sample[], variants: readonly Variant[])
     ["pipeline", "consume", "publish"].includes(k),
   );
   const lines = [
-    "| scenario | framework | framework / best raw (same client) | framework / NestJS |",
-    "|---|---|---:|---:|",
+    "| scenario | framework | framework / best raw (same client) | framework / raw with its headers | framework / NestJS |",
+    "|---|---|---:|---:|---:|",
   ];
   for (const key of keys) {
     for (const fw of variants.filter((v) => v.kind === "framework")) {
@@ -93,8 +96,13 @@ export function ratios(samples: readonly Sample[], variants: readonly Variant[])
       const nest = variants.filter((v) => v.kind === "nestjs").map((v) => med(key, v.name))[0];
       const best = raws[0];
       const raw = best ? `${(mine / best.m).toFixed(2)} (vs ${best.name})` : "–";
+      const same = variants
+        .filter((v) => v.kind === "raw-headers" && v.client === fw.client)
+        .map((v) => ({ name: v.name, m: med(key, v.name) }))
+        .find((r): r is { name: string; m: number } => r.m !== undefined);
+      const vsSame = same ? `${(mine / same.m).toFixed(2)} (vs ${same.name})` : "–";
       const vsNest = nest ? `${(mine / nest).toFixed(2)}` : "–";
-      lines.push(`| ${key} | ${fw.name} | ${raw} | ${vsNest} |`);
+      lines.push(`| ${key} | ${fw.name} | ${raw} | ${vsSame} | ${vsNest} |`);
     }
   }
   return lines.join("\n");

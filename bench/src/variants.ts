@@ -11,7 +11,7 @@ export interface Variant {
   /** Scenarios it runs (NestJS cannot do every job). */
   readonly scenarios: readonly Scenario[];
   /** What it is compared against in the ratio columns. */
-  readonly kind: "framework" | "raw" | "nestjs";
+  readonly kind: "framework" | "raw" | "raw-headers" | "nestjs";
   /** Client library it drives. */
   readonly client: "kafkajs" | "confluent";
 }
@@ -42,6 +42,24 @@ export const VARIANTS: readonly Variant[] = [
     script: "raw-confluent-kafkajs.ts",
     scenarios: ALL,
     kind: "raw",
+    client: "confluent",
+  },
+  // The raw contenders writing what FastStream writes (content-type and correlation_id headers):
+  // they tell the client's cost of those headers from the framework's own overhead.
+  {
+    name: "raw-kafkajs-headers",
+    script: "raw-kafkajs.ts",
+    env: { BENCH_RAW_HEADERS: "1" },
+    scenarios: ["pipeline", "publish"],
+    kind: "raw-headers",
+    client: "kafkajs",
+  },
+  {
+    name: "raw-confluent-native-headers",
+    script: "raw-confluent-native.ts",
+    env: { BENCH_RAW_HEADERS: "1" },
+    scenarios: ["pipeline", "publish"],
+    kind: "raw-headers",
     client: "confluent",
   },
   {

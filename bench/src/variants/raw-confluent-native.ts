@@ -48,7 +48,16 @@ import confluent, {
   type ProducerGlobalConfig,
 } from "@confluentinc/kafka-javascript";
 import { setTimeout as sleep } from "node:timers/promises";
-import { emit, now, onTerminate, readSettings, registered, sampleRss, type UserRegistered } from "../protocol.js";
+import {
+  emit,
+  frameworkHeaders,
+  now,
+  onTerminate,
+  readSettings,
+  registered,
+  sampleRss,
+  type UserRegistered,
+} from "../protocol.js";
 import { probeUntilAnswered, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
 
 const settings = readSettings();
@@ -289,6 +298,12 @@ function onDelivery(producer: Producer, outputs?: Outputs, other?: () => void): 
   });
 }
 
+/** {@link frameworkHeaders} in librdkafka's shape (one single-key object per header). */
+function nativeHeaders(contentType: string): { [key: string]: string }[] | undefined {
+  const h = frameworkHeaders(contentType);
+  return h && Object.entries(h).map(([k, v]) => ({ [k]: v }));
+}
+
 let firstSeen = false;
 function seen(): void {
   if (firstSeen) return;
@@ -325,7 +340,9 @@ async function pipeline(): Promise<void> {
         continue;
       }
       const value = Buffer.from(registered(u));
-      while (!outputs.produce(producer, settings.outTopic, value, batch)) await outputs.below(outputs.unacked / 2);
+      const headers = nativeHeaders("application/json");
+      while (!outputs.produce(producer, settings.outTopic, value, batch, headers))
+        await outputs.below(outputs.unacked / 2);
     }
     outputs.seal(batch);
     if (outputs.unacked > MAX_UNACKED) await outputs.below(MAX_UNACKED / 2);
@@ -381,7 +398,7 @@ async function publish(): Promise<void> {
   const start = now();
   for (let i = 0; i < settings.count; i++) {
     try {
-      producer.produce(settings.inTopic, null, value, null, null);
+      producer.produce(settings.inTopic, null, value, null, null, undefined, nativeHeaders("application/octet-stream"));
     } catch (err) {
       if ((err as LibrdKafkaError).code !== QUEUE_FULL) throw err;
       // librdkafka's queue is full: let delivery reports drain it, then retry this record.

@@ -44,7 +44,16 @@ import {
   Partitioners,
   type Producer,
 } from "kafkajs";
-import { emit, now, onTerminate, readSettings, registered, sampleRss, type UserRegistered } from "../protocol.js";
+import {
+  emit,
+  frameworkHeaders,
+  now,
+  onTerminate,
+  readSettings,
+  registered,
+  sampleRss,
+  type UserRegistered,
+} from "../protocol.js";
 import { Committer } from "../committer.js";
 import { probeUntilAnswered, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
 
@@ -138,7 +147,7 @@ async function pipeline(): Promise<void> {
       for (const m of batch.messages) {
         const u = parseUser(m.value);
         if (u === undefined) invalid++;
-        else out.push({ value: registered(u) });
+        else out.push({ value: registered(u), headers: frameworkHeaders("application/json") });
       }
       if (out.length > 0) await producer.send({ topic: settings.outTopic, acks: -1, messages: out });
       committer.mark(batch.topic, batch.partition, batch.lastOffset());
@@ -182,7 +191,7 @@ async function publish(): Promise<void> {
       const n = Math.min(PUBLISH_CHUNK, settings.count - next);
       next += n;
       const messages: Message[] = new Array(n);
-      for (let i = 0; i < n; i++) messages[i] = { value };
+      for (let i = 0; i < n; i++) messages[i] = { value, headers: frameworkHeaders("application/octet-stream") };
       await producer.send({ topic: settings.inTopic, acks: -1, messages });
     }
   };

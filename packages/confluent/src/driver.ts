@@ -77,6 +77,9 @@ const CAPABILITIES: DriverCapabilities = {
   patternPicksUpNewTopics: true,
   network: true,
   commitInBatch: true,
+  // The idempotent producer keeps each partition's records in the order they were handed over,
+  // retries included, so coalesced sends can overlap.
+  maxSendsInFlight: 8,
 };
 
 class ConfluentDriver implements KafkaDriver {
@@ -103,6 +106,8 @@ class ConfluentDriver implements KafkaDriver {
       // kafkajs clients; murmur2_random matches them: same key, same partition everywhere.
       partitioner: "murmur2_random",
       "linger.ms": 5,
+      // Retries neither reorder nor duplicate a partition's records (the Java client's default).
+      "enable.idempotence": true,
       kafkaJS: { allowAutoTopicCreation: true },
     });
   }

@@ -60,6 +60,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     () => ({
       maxRecords: this.#driver.capabilities.maxSendRecords ?? DEFAULT_COALESCER_LIMITS.maxRecords,
       maxBytes: DEFAULT_COALESCER_LIMITS.maxBytes,
+      maxInFlight: this.#driver.capabilities.maxSendsInFlight ?? DEFAULT_COALESCER_LIMITS.maxInFlight,
     }),
   );
 

@@ -1,9 +1,11 @@
 /**
  * Coalesces single-record publishes into batched sends: records published in the same turn of
  * the event loop leave in one `send` (one produce request per partition leader instead of one
- * per record), in publish order. One send is in flight at a time, so records of a partition
- * are written in the order they were published even when a send is retried; what is published
- * meanwhile waits and leaves with the next send. Sends are capped in records and bytes.
+ * per record), in publish order. By default one send is in flight at a time, so records of a
+ * partition are written in the order they were published even when a send is retried; what is
+ * published meanwhile waits and leaves with the next send. A client that keeps the order of
+ * records handed over in order by itself (librdkafka queues them per partition) may take
+ * several sends at once. Sends are capped in records and bytes.
  */
 import type { OutgoingRecord, RecordMetadata } from "./driver.js";
 
@@ -19,13 +21,16 @@ export interface CoalescerLimits {
   readonly maxRecords: number;
   /** Most payload bytes (keys, values, headers) in one send; a bigger single record goes alone. */
   readonly maxBytes: number;
+  /** Most sends in flight at once (1 unless the client keeps the order of overlapping sends). */
+  readonly maxInFlight: number;
 }
 
-export const DEFAULT_COALESCER_LIMITS: CoalescerLimits = { maxRecords: 5_000, maxBytes: 768 * 1024 };
+export const DEFAULT_COALESCER_LIMITS: CoalescerLimits = { maxRecords: 5_000, maxBytes: 768 * 1024, maxInFlight: 1 };
 
 function recordBytes(r: OutgoingRecord): number {
   let n = (r.value?.length ?? 0) + (r.key?.length ?? 0);
-  if (r.headers) for (const [k, v] of Object.entries(r.headers)) n += k.length + (v?.length ?? 0);
+  const headers = r.headers;
+  if (headers) for (const k in headers) n += k.length + (headers[k]?.length ?? 0);
   return n;
 }
 
@@ -33,8 +38,10 @@ export class SendCoalescer {
   readonly #send: (records: OutgoingRecord[]) => Promise<RecordMetadata[]>;
   readonly #limits: () => CoalescerLimits;
   #queue: Queued[] = [];
+  /** Index of the first queued record not yet taken. */
+  #head = 0;
   #scheduled = false;
-  #inFlight = false;
+  #inFlight = 0;
   #drained: (() => void)[] = [];
 
   /** `limits` is read per send (the driver may be swapped, e.g. by a test broker). */
@@ -50,53 +57,82 @@ export class SendCoalescer {
   send(record: OutgoingRecord): Promise<RecordMetadata> {
     return new Promise<RecordMetadata>((resolve, reject) => {
       this.#queue.push({ record, resolve, reject });
-      if (!this.#scheduled && !this.#inFlight) {
+      if (!this.#scheduled && this.#inFlight < this.#limits().maxInFlight) {
         this.#scheduled = true;
         // After the current turn's microtasks: everything published in this turn leaves together.
-        setImmediate(() => this.#flush());
+        setImmediate(() => {
+          this.#scheduled = false;
+          this.#pump();
+        });
       }
     });
   }
 
   #take(): Queued[] {
     const { maxRecords, maxBytes } = this.#limits();
+    const queue = this.#queue;
+    const head = this.#head;
+    const end = Math.min(queue.length, head + maxRecords);
     let bytes = 0;
-    let n = 0;
-    while (n < this.#queue.length && n < maxRecords) {
-      const size = recordBytes(this.#queue[n]!.record);
-      if (n > 0 && bytes + size > maxBytes) break;
+    let i = head;
+    while (i < end) {
+      const size = recordBytes(queue[i]!.record);
+      if (i > head && bytes + size > maxBytes) break;
       bytes += size;
-      n++;
+      i++;
     }
-    const batch = this.#queue.slice(0, n);
-    this.#queue = this.#queue.slice(n);
+    const batch = queue.slice(head, i);
+    if (i === queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (i >= 4096 && i * 2 >= queue.length) {
+      // Drop what was taken once it is most of the array (a queue that never drains stays bounded).
+      this.#queue = queue.slice(i);
+      this.#head = 0;
+    } else {
+      this.#head = i;
+    }
     return batch;
   }
 
-  async #flush(): Promise<void> {
-    this.#scheduled = false;
-    this.#inFlight = true;
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#take();
-        try {
-          const metas = await this.#send(batch.map((q) => q.record));
-          batch.forEach((q, i) => {
-            q.resolve(metas[i] ?? { topic: q.record.topic, partition: q.record.partition ?? -1, offset: undefined });
-          });
-        } catch (err) {
-          for (const q of batch) q.reject(err);
-        }
+  /** Starts sends while records wait and the in-flight limit allows; each send is started in queue order. */
+  #pump(): void {
+    const { maxInFlight } = this.#limits();
+    while (this.#head < this.#queue.length && this.#inFlight < maxInFlight) {
+      const batch = this.#take();
+      this.#inFlight++;
+      let sent: Promise<RecordMetadata[]>;
+      try {
+        sent = this.#send(batch.map((q) => q.record));
+      } catch (err) {
+        sent = Promise.reject(err);
       }
-    } finally {
-      this.#inFlight = false;
+      sent.then(
+        (metas) => this.#done(batch, metas, undefined),
+        (err: unknown) => this.#done(batch, undefined, err),
+      );
+    }
+    if (this.#inFlight === 0 && this.#head === this.#queue.length && !this.#scheduled) {
       for (const resolve of this.#drained.splice(0)) resolve();
     }
   }
 
+  #done(batch: Queued[], metas: RecordMetadata[] | undefined, err: unknown): void {
+    this.#inFlight--;
+    if (metas) {
+      for (let i = 0; i < batch.length; i++) {
+        const q = batch[i]!;
+        q.resolve(metas[i] ?? { topic: q.record.topic, partition: q.record.partition ?? -1, offset: undefined });
+      }
+    } else {
+      for (const q of batch) q.reject(err);
+    }
+    this.#pump();
+  }
+
   /** Resolves once every record queued so far was sent (or failed). */
   idle(): Promise<void> {
-    if (this.#queue.length === 0 && !this.#inFlight && !this.#scheduled) return Promise.resolve();
+    if (this.#head === this.#queue.length && this.#inFlight === 0 && !this.#scheduled) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 }

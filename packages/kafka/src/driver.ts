@@ -199,6 +199,12 @@ export interface DriverCapabilities {
   readonly commitInBatch?: boolean;
   /** Most records per coalesced send that suit the client (default 5,000). */
   readonly maxSendRecords?: number;
+  /**
+   * Most coalesced sends in flight at once (default 1). More than one only for a client that
+   * writes the records of overlapping `send` calls to each partition in call order even when it
+   * retries (e.g. librdkafka, which queues records per partition as they are handed over).
+   */
+  readonly maxSendsInFlight?: number;
 }
 
 /** The client-library driver contract. */
