@@ -32,10 +32,7 @@ interface InternalProducer {
     value: Buffer | null,
     key: Buffer | string | null,
     timestamp: number,
-    opaque: {
-      resolve(meta: { partition: number; baseOffset: number | string | null }): void;
-      reject(err: unknown): void;
-    },
+    opaque: Delivery,
     headers: Record<string, Buffer | string>[] | null,
   ): void;
 }
@@ -46,6 +43,66 @@ function rdkafkaHeaders(headers: Record<string, Buffer | string>): Record<string
   for (const k in headers) out.push({ [k]: headers[k]! });
   return out.length ? out : null;
 }
+/** One `send`: settles once every record's delivery report arrived, or at the first failure. */
+class PendingSend {
+  readonly #records: readonly OutgoingRecord[];
+  readonly #out: RecordMetadata[];
+  #left: number;
+  #resolve: ((metas: RecordMetadata[]) => void) | undefined;
+  #reject: (err: unknown) => void;
+
+  constructor(
+    records: readonly OutgoingRecord[],
+    resolve: (metas: RecordMetadata[]) => void,
+    reject: (err: unknown) => void,
+  ) {
+    this.#records = records;
+    this.#out = new Array(records.length);
+    this.#left = records.length;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    if (records.length === 0) resolve(this.#out);
+  }
+
+  delivered(index: number, partition: number, offset: number | string | null): void {
+    const n = offset === null || offset === undefined ? -1 : Number(offset);
+    this.#out[index] = {
+      topic: this.#records[index]!.topic,
+      partition: partition ?? -1,
+      offset: n < 0 || Number.isNaN(n) ? undefined : String(offset),
+    };
+    if (--this.#left === 0 && this.#resolve) this.#resolve(this.#out);
+  }
+
+  failed(err: unknown): void {
+    if (!this.#resolve) return;
+    this.#resolve = undefined;
+    this.#reject(err);
+  }
+}
+
+/**
+ * A record's opaque: the client's delivery-report handler calls `resolve` or `reject` on it.
+ * Methods on a prototype, so a record costs one small object (no promise, no closures).
+ */
+class Delivery {
+  readonly #send: PendingSend;
+  readonly #index: number;
+
+  constructor(send: PendingSend, index: number) {
+    this.#send = send;
+    this.#index = index;
+  }
+
+  resolve(meta: { partition: number; baseOffset: number | string | null }): void {
+    this.#send.delivered(this.#index, meta.partition, meta.baseOffset);
+  }
+
+  reject(err: unknown): void {
+    this.#send.failed(err);
+  }
+}
+
 type ConfluentLogger = NonNullable<
   NonNullable<NonNullable<ConstructorParameters<typeof KafkaJS.Kafka>[0]>["kafkaJS"]>["logger"]
 >;
@@ -126,42 +183,35 @@ class ConfluentDriver implements KafkaDriver {
    * producer), each with its own delivery report: the report carries the record's own partition
    * and offset, and the KafkaJS-style `send()` would add a promise chain, option checks and a
    * per-call merge of the reports. The KafkaJS-style layer still owns delivery: its report
-   * handler settles the `{ resolve, reject }` passed as each record's opaque. librdkafka
-   * batches the records on the wire (`linger.ms`).
+   * handler settles the {@link Delivery} passed as each record's opaque, and the send settles
+   * once all of them did. librdkafka batches the records on the wire (`linger.ms`).
    */
   send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
     const internal = (
       this.#producer as unknown as { _getInternalClient(): InternalProducer | null }
     )._getInternalClient();
     if (!internal) return Promise.reject(new Error("the producer is not connected"));
-    return Promise.all(
-      records.map(
-        (r) =>
-          new Promise<RecordMetadata>((resolve, reject) => {
-            const delivered = (meta: { partition: number; baseOffset: number | string | null }) => {
-              const offset = meta.baseOffset;
-              resolve({
-                topic: r.topic,
-                partition: meta.partition ?? -1,
-                offset: offset === null || offset === undefined || Number(offset) < 0 ? undefined : String(offset),
-              });
-            };
-            try {
-              internal.produce(
-                r.topic,
-                r.partition ?? -1,
-                r.value,
-                r.key,
-                r.timestamp !== undefined ? Number(r.timestamp) : 0,
-                { resolve: delivered, reject },
-                rdkafkaHeaders(r.headers),
-              );
-            } catch (err) {
-              reject(err);
-            }
-          }),
-      ),
-    );
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      const send = new PendingSend(records, resolve, reject);
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        try {
+          internal.produce(
+            r.topic,
+            r.partition ?? -1,
+            r.value,
+            r.key,
+            r.timestamp !== undefined ? Number(r.timestamp) : 0,
+            new Delivery(send, i),
+            rdkafkaHeaders(r.headers),
+          );
+        } catch (err) {
+          // Records already handed over still get their reports; the send fails as a whole.
+          send.failed(err);
+          return;
+        }
+      }
+    });
   }
 
   checkSubscription(subscription: Subscription): void {
