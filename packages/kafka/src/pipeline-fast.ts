@@ -11,6 +11,7 @@ import {
   type Deferred,
   conclude,
   decodeRaw,
+  defer,
   isThenable,
   noHandler,
   type PipelineConfig,
@@ -66,7 +67,8 @@ function handle(
   }
   const chosen = handler;
   if (isThenable(result)) {
-    return Promise.resolve(result).then(
+    // A native promise is chained as is; other thenables are adopted first.
+    return (result instanceof Promise ? result : Promise.resolve(result)).then(
       (value) => publish(config, chosen, message, value, deferred),
       (err: unknown) => conclude(config, message, chosen.ackPolicy, err, 1),
     );
@@ -90,11 +92,8 @@ function publish(
   } catch (err) {
     return conclude(config, message, policy, err, 1);
   }
-  const settled = publishing.then(
-    () => conclude(config, message, policy, undefined, 1),
-    (err: unknown) => conclude(config, message, policy, err, 1),
-  );
-  if (!deferred) return settled;
-  deferred.push(settled);
+  const finish = (err: unknown): After | Promise<After> => conclude(config, message, policy, err, 1);
+  if (!deferred) return publishing.then(() => finish(undefined), finish);
+  defer(deferred, publishing, finish);
   return "continue";
 }

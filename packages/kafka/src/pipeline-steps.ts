@@ -66,11 +66,38 @@ export interface PipelineConfig {
 }
 
 /**
- * Where a message whose result is still being published is handed over: the promise settles
- * the message once the publish is acknowledged (or failed) and never rejects. @internal
+ * Where a message whose result is still being published is handed over: `begin` when its
+ * publish starts, `end` once the publish ended and the message was settled. @internal
  */
 export interface Deferred {
-  push(settled: Promise<unknown>): unknown;
+  begin(): void;
+  end(): void;
+}
+
+/**
+ * Hands a message whose result is being published over to `deferred`: once `publishing`
+ * ended, `finish` settles the message (with the publish error, if any), then `deferred` hears
+ * of it. Returns at once. @internal
+ */
+export function defer(
+  deferred: Deferred,
+  publishing: Promise<unknown>,
+  finish: (err: unknown) => After | Promise<After>,
+): void {
+  deferred.begin();
+  const end = (): void => deferred.end();
+  const done = (err: unknown): void => {
+    let after: After | Promise<After>;
+    try {
+      after = finish(err);
+    } catch {
+      end();
+      return;
+    }
+    if (isThenable(after)) after.then(end, end);
+    else end();
+  };
+  publishing.then(() => done(undefined), done);
 }
 
 /** What processing asks of the subscriber afterwards. @internal */

@@ -6,6 +6,7 @@ import {
   type After,
   type AnyMessage,
   type Deferred,
+  defer,
   conclude,
   controlSettlement,
   deadLetter,
@@ -113,7 +114,7 @@ async function processGeneral(
     if (result !== undefined && result !== null) {
       const publishing = publishResult(config, handler, message, result, chain);
       if (deferred) {
-        deferred.push(publishing.then(() => finish(undefined), finish));
+        defer(deferred, publishing, finish);
         return "continue";
       }
       await publishing;

@@ -12,16 +12,18 @@ export class UnackedResults {
     return this.#count;
   }
 
-  /** Tracks one message; `settled` (which never rejects) settles it once its publish ended. */
-  push(settled: Promise<unknown>): void {
+  /** Tracks one more message whose result is being published. */
+  begin(): void {
     this.#count++;
-    void settled.then(() => {
-      this.#count--;
-      const waiters = this.#waiters;
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (this.#count <= waiters[i]!.limit) waiters.splice(i, 1)[0]!.resolve();
-      }
-    });
+  }
+
+  /** Its publish ended and it was settled: one message fewer. */
+  end(): void {
+    this.#count--;
+    const waiters = this.#waiters;
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (this.#count <= waiters[i]!.limit) waiters.splice(i, 1)[0]!.resolve();
+    }
   }
 
   /** Resolves once at most `limit` messages are waiting (`undefined` when that holds now). */
