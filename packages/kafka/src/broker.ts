@@ -195,10 +195,16 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
    * @example
    * await broker.publish({ user: "John", user_id: 1 }, "in-topic", { key: "john" });
    */
-  async publish(body: unknown, topic: string, options?: KafkaPublishOptions): Promise<RecordMetadata> {
-    checkTopic(topic);
-    if (options) checkPublishOptions(options, false);
-    const record = buildRecord(topic, body, options, undefined, this.#codecFor(options));
+  publish(body: unknown, topic: string, options?: KafkaPublishOptions): Promise<RecordMetadata> {
+    let record: OutgoingRecord;
+    try {
+      checkTopic(topic);
+      if (options) checkPublishOptions(options, false);
+      record = buildRecord(topic, body, options, undefined, this.#codecFor(options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Not an async function: the send's own promise is returned, no wrapper per publish.
     return this.sendThrough(record, body, this.scope.chain());
   }
 
