@@ -10,6 +10,7 @@ import {
   SetupError,
 } from "@faststream/core";
 import type { HeadersInit } from "./headers.js";
+import { checkTopicName } from "./target.js";
 
 /** Options of `new KafkaBroker(bootstrapServers, options)`. */
 export interface KafkaBrokerOptions {
@@ -189,8 +190,5 @@ export function checkPublishOptions(options: KafkaPublisherOptions, publisher: b
 
 /** Checks a topic name given to publish. */
 export function checkTopic(topic: unknown, option = "topic"): string {
-  if (typeof topic !== "string" || !/^[a-zA-Z0-9._-]{1,249}$/.test(topic)) {
-    throw new SetupError(option, `${JSON.stringify(topic)} is not a valid Kafka topic name`);
-  }
-  return topic;
+  return checkTopicName(topic, option);
 }
