@@ -6,6 +6,9 @@
  * in consume order (order per partition kept), acks=all, producer not idempotent (librdkafka default).
  *
  * Settings (they go next to the numbers in BENCHMARKS.md):
+ * - BENCH_RAW_HEADERS=1 (variant raw-confluent-native-headers, pipeline and publish): every
+ *   record also carries the headers FastStream writes (`content-type`, a fresh `correlation_id`),
+ *   to tell the client's cost of headers from the framework's own.
  * - Consumers: enable.auto.commit false, enable.auto.offset.store false, auto.offset.reset earliest;
  *   librdkafka's fetch and prefetch defaults (fetch.wait.max.ms 500, fetch.max.bytes 50 MiB,
  *   max.partition.fetch.bytes 1 MiB, queued.min.messages 100k, queued.max.messages.kbytes 64 MiB).

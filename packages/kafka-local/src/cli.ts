@@ -34,9 +34,6 @@ async function main(): Promise<void> {
   }
   const cluster = await startLocalCluster({ brokers, topics });
   const control = await serveControl(cluster, Number(values["control-port"]));
-  console.log(`KAFKA_BROKERS=${cluster.bootstrapServers}`);
-  console.log(`KAFKA_LOCAL_CONTROL=${control.url}`);
-  console.log(`local Kafka cluster with ${brokers} broker(s) is serving; Ctrl+C to stop`);
   const keepAlive = setInterval(() => {}, 1 << 30);
   const shutdown = async (): Promise<void> => {
     clearInterval(keepAlive);
@@ -44,8 +41,12 @@ async function main(): Promise<void> {
     await cluster.stop();
     process.exit(0);
   };
+  // Handlers first: whoever reads "serving" may signal at once.
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
+  console.log(`KAFKA_BROKERS=${cluster.bootstrapServers}`);
+  console.log(`KAFKA_LOCAL_CONTROL=${control.url}`);
+  console.log(`local Kafka cluster with ${brokers} broker(s) is serving; Ctrl+C to stop`);
 }
 
 main().catch((err: unknown) => {

@@ -152,6 +152,10 @@ describe("CLI", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
     const ready = new Promise<string>((resolve, reject) => {
       child.stdout.on("data", (d: Buffer) => {
         out += d.toString();
@@ -168,8 +172,12 @@ describe("CLI", () => {
     const meta = await admin.fetchTopicMetadata({ topics: ["cli-topic"] });
     expect(meta.topics[0]?.partitions).toHaveLength(3);
     await admin.disconnect();
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+      child.once("exit", (code, signal) => resolve({ code, signal, stderr })),
+    );
     child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    const { code, signal, stderr: err } = await exited;
+    // The signal and stderr show in the failure message if it did not exit cleanly.
+    expect(code, `exit signal ${signal}, stderr: ${err}`).toBe(0);
   });
 });
