@@ -18,6 +18,18 @@ export interface Variant {
 
 const ALL: readonly Scenario[] = ["pipeline", "consume", "publish", "request", "rss"];
 
+/** A raw contender run with BENCH_RAW_HEADERS=1, in the scenarios that publish. */
+function withFrameworkHeaders(raw: string, script: string, client: Variant["client"]): Variant {
+  return {
+    name: `${raw}-headers`,
+    script,
+    env: { BENCH_RAW_HEADERS: "1" },
+    scenarios: ["pipeline", "publish"],
+    kind: "raw-headers",
+    client,
+  };
+}
+
 export const VARIANTS: readonly Variant[] = [
   {
     name: "faststream-kafkajs",
@@ -46,22 +58,8 @@ export const VARIANTS: readonly Variant[] = [
   },
   // The raw contenders writing what FastStream writes (content-type and correlation_id headers):
   // they tell the client's cost of those headers from the framework's own overhead.
-  {
-    name: "raw-kafkajs-headers",
-    script: "raw-kafkajs.ts",
-    env: { BENCH_RAW_HEADERS: "1" },
-    scenarios: ["pipeline", "publish"],
-    kind: "raw-headers",
-    client: "kafkajs",
-  },
-  {
-    name: "raw-confluent-native-headers",
-    script: "raw-confluent-native.ts",
-    env: { BENCH_RAW_HEADERS: "1" },
-    scenarios: ["pipeline", "publish"],
-    kind: "raw-headers",
-    client: "confluent",
-  },
+  withFrameworkHeaders("raw-kafkajs", "raw-kafkajs.ts", "kafkajs"),
+  withFrameworkHeaders("raw-confluent-native", "raw-confluent-native.ts", "confluent"),
   {
     name: "nestjs-kafkajs",
     script: "nestjs.ts",
