@@ -160,3 +160,34 @@ export function frameworkHeaders(contentType: string): Record<string, string> | 
   if (process.env["BENCH_RAW_HEADERS"] !== "1") return undefined;
   return { "content-type": contentType, correlation_id: randomUUID() };
 }
+
+let firstMarked = false;
+
+/**
+ * Emits the `first` event (the first input message reached the handler) on the first call;
+ * returns true only then.
+ */
+export function markFirst(): boolean {
+  if (firstMarked) return false;
+  firstMarked = true;
+  emit({ event: "first", t: now() });
+  return true;
+}
+
+/**
+ * The raw contenders' hand-written check of the pipeline input `{ user: string, user_id:
+ * integer }` (FastStream and NestJS validate with zod).
+ */
+export function parseUser(value: Buffer | null): UserRegistered | undefined {
+  if (value === null) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(value.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as { user?: unknown; user_id?: unknown };
+  if (typeof o.user !== "string" || !Number.isInteger(o.user_id)) return undefined;
+  return v as UserRegistered;
+}

@@ -18,6 +18,18 @@ export interface Variant {
 
 const ALL: readonly Scenario[] = ["pipeline", "consume", "publish", "request", "rss"];
 
+/** FastStream on one adapter (the same script, BENCH_ADAPTER picks the import). */
+function faststream(client: Variant["client"]): Variant {
+  return {
+    name: `faststream-${client}`,
+    script: "faststream.ts",
+    env: { BENCH_ADAPTER: client },
+    scenarios: ALL,
+    kind: "framework",
+    client,
+  };
+}
+
 /** A raw contender run with BENCH_RAW_HEADERS=1, in the scenarios that publish. */
 function withFrameworkHeaders(raw: string, script: string, client: Variant["client"]): Variant {
   return {
@@ -31,23 +43,9 @@ function withFrameworkHeaders(raw: string, script: string, client: Variant["clie
 }
 
 export const VARIANTS: readonly Variant[] = [
-  {
-    name: "faststream-kafkajs",
-    script: "faststream.ts",
-    env: { BENCH_ADAPTER: "kafkajs" },
-    scenarios: ALL,
-    kind: "framework",
-    client: "kafkajs",
-  },
+  faststream("kafkajs"),
   { name: "raw-kafkajs", script: "raw-kafkajs.ts", scenarios: ALL, kind: "raw", client: "kafkajs" },
-  {
-    name: "faststream-confluent",
-    script: "faststream.ts",
-    env: { BENCH_ADAPTER: "confluent" },
-    scenarios: ALL,
-    kind: "framework",
-    client: "confluent",
-  },
+  faststream("confluent"),
   { name: "raw-confluent-native", script: "raw-confluent-native.ts", scenarios: ALL, kind: "raw", client: "confluent" },
   {
     name: "raw-confluent-kafkajs",

@@ -11,8 +11,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { emit, now, onTerminate, readSettings, registered, sampleRss } from "../protocol.js";
-import { REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
+import { emit, markFirst, now, onTerminate, readSettings, registered, sampleRss } from "../protocol.js";
+import { REQUEST_FETCH_WAIT_MS, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
 
 const settings = readSettings();
 const adapter = process.env["BENCH_ADAPTER"] ?? "kafkajs";
@@ -21,8 +21,6 @@ const { KafkaBroker } =
 
 /** Publishes in flight in the publish scenario (the raw kafkajs contender: 8 sends of 1,000). */
 const PUBLISH_WINDOW = 8_000;
-/** Fetch max wait in the request scenario, as the raw contenders use (see their headers). */
-const REQUEST_FETCH_WAIT_MS = 10;
 
 const broker = new KafkaBroker(settings.brokers, {
   clientId: `bench-${adapter}`,
@@ -34,13 +32,6 @@ onTerminate(() => broker.stop());
 const User = z.object({ user: z.string(), user_id: z.number().int() });
 const from = { groupId: settings.groupId, autoOffsetReset: "earliest" } as const;
 let seen = 0;
-let first = false;
-const markFirst = (): void => {
-  if (first) return;
-  first = true;
-  emit({ event: "first", t: now() });
-};
-
 try {
   switch (settings.scenario) {
     case "pipeline": {
@@ -100,8 +91,7 @@ try {
     case "rss": {
       const stopSampler = sampleRss();
       broker.subscriber(settings.inTopic, from).handle(async () => {
-        if (!first) {
-          markFirst();
+        if (markFirst()) {
           setTimeout(() => emit({ event: "rss", ...stopSampler() }), settings.durationMs);
         }
         await sleep(settings.handlerDelayMs);

@@ -54,7 +54,8 @@ import {
 import { logLevel, Partitioners } from "kafkajs";
 import { lastValueFrom, timeout } from "rxjs";
 import { z } from "zod";
-import { emit, now, onTerminate, percentile, readSettings, registered } from "../protocol.js";
+import { emit, markFirst, now, onTerminate, readSettings, registered } from "../protocol.js";
+import { closedLoop, REQUEST_FETCH_WAIT_MS, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
 
 const settings = readSettings();
 /** What SIGTERM closes, in reverse order of opening. */
@@ -67,10 +68,6 @@ onTerminate(async () => {
 const PARTITIONS_CONCURRENTLY = 3;
 /** `emit()`s in flight (publish). */
 const PUBLISH_IN_FLIGHT = 32;
-/** Fetch max wait of both consumers in the request scenario (see the header). */
-const REQUEST_FETCH_WAIT_MS = 10;
-const WARMUP_REQUESTS = 200;
-const REQUEST_TIMEOUT_MS = 30_000;
 
 /** NestJS logs (and the kafkajs logs NestJS routes through its logger): errors and warnings, to stderr. */
 class StderrLogger implements LoggerService {
@@ -104,13 +101,6 @@ class UserPipe implements PipeTransform {
     return result.data;
   }
 }
-
-let first = false;
-const markFirst = (): void => {
-  if (first) return;
-  first = true;
-  emit({ event: "first", t: now() });
-};
 
 /** The client the pipeline handler publishes with (connected before the microservice starts). */
 let outClient: ClientKafka | undefined;
@@ -176,18 +166,6 @@ async function startMicroservice(method: Handler) {
   await app.listen();
 }
 
-/** Closed loop: `total` calls of `fn` with `inFlight` at once. */
-async function closedLoop(total: number, inFlight: number, fn: () => Promise<unknown>): Promise<void> {
-  let started = 0;
-  const worker = async (): Promise<void> => {
-    while (started < total) {
-      started++;
-      await fn();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, total) }, worker));
-}
-
 try {
   switch (settings.scenario) {
     case "pipeline": {
@@ -233,24 +211,9 @@ try {
       emit({ event: "ready", t: now() });
 
       let n = 0;
-      const latencies: number[] = [];
-      const request = async (record: boolean): Promise<void> => {
-        const t0 = performance.now();
-        await lastValueFrom(
-          requester.send<{ n: number }>(settings.inTopic, { n: n++ }).pipe(timeout(REQUEST_TIMEOUT_MS)),
-        );
-        if (record) latencies.push(performance.now() - t0);
-      };
-      await closedLoop(WARMUP_REQUESTS, settings.concurrency, () => request(false));
-      await closedLoop(settings.count, settings.concurrency, () => request(true));
-      latencies.sort((a, b) => a - b);
-      emit({
-        event: "latency",
-        p50: percentile(latencies, 50),
-        p99: percentile(latencies, 99),
-        mean: latencies.reduce((a, b) => a + b, 0) / latencies.length,
-        count: latencies.length,
-      });
+      await timeRequests(settings.count, settings.concurrency, () =>
+        lastValueFrom(requester.send<{ n: number }>(settings.inTopic, { n: n++ }).pipe(timeout(REQUEST_TIMEOUT_MS))),
+      );
       break;
     }
     default:

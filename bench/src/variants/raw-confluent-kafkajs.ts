@@ -39,9 +39,16 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { KafkaJS } from "@confluentinc/kafka-javascript";
-import { emit, now, onTerminate, readSettings, registered, sampleRss, type UserRegistered } from "../protocol.js";
+import { emit, markFirst, now, onTerminate, parseUser, readSettings, registered, sampleRss } from "../protocol.js";
 import { Committer } from "../committer.js";
-import { probeUntilAnswered, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
+import {
+  answer,
+  PendingReplies,
+  probeUntilAnswered,
+  REQUEST_FETCH_WAIT_MS,
+  REQUEST_TIMEOUT_MS,
+  timeRequests,
+} from "../requests.js";
 
 const settings = readSettings();
 // Sampled from process start (before any client exists).
@@ -55,8 +62,6 @@ const PARTITIONS_CONCURRENTLY = 3;
 const PUBLISH_CHUNK = 1_000;
 /** Sends in flight (publish). */
 const PUBLISH_WINDOW = 8;
-/** Fetch max wait in the request scenario (see the header). */
-const REQUEST_FETCH_WAIT_MS = 10;
 
 let stopping = false;
 
@@ -94,21 +99,6 @@ const kafka = new KafkaJS.Kafka({
   },
 });
 
-/** The pipeline's hand-written check of `{ user: string, user_id: integer }`. */
-function parseUser(value: Buffer | null): UserRegistered | undefined {
-  if (value === null) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(value.toString("utf8"));
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== "object" || v === null) return undefined;
-  const o = v as { user?: unknown; user_id?: unknown };
-  if (typeof o.user !== "string" || !Number.isInteger(o.user_id)) return undefined;
-  return v as UserRegistered;
-}
-
 /**
  * A handler failure is fatal for a benchmark run (the library would log it and hand the batch
  * over again).
@@ -138,13 +128,6 @@ function closeAll(
   };
 }
 
-let firstSeen = false;
-function seen(): void {
-  if (firstSeen) return;
-  firstSeen = true;
-  emit({ event: "first", t: now() });
-}
-
 const newConsumer = (groupId: string, extra: Partial<KafkaJS.ConsumerConfig> = {}): KafkaJS.Consumer =>
   kafka.consumer({
     kafkaJS: { groupId, fromBeginning: true, autoCommit: false, ...extra },
@@ -162,7 +145,7 @@ async function pipeline(): Promise<void> {
   await consumer.run({
     partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
     eachBatch: fatal(async ({ batch }) => {
-      seen();
+      markFirst();
       const out: KafkaJS.Message[] = [];
       for (const m of batch.messages) {
         const u = parseUser(m.value);
@@ -190,7 +173,7 @@ async function consume(): Promise<void> {
   await consumer.run({
     partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
     eachBatch: fatal(async ({ batch }) => {
-      seen();
+      markFirst();
       for (const m of batch.messages) handle(m);
       committer.mark(batch.topic, batch.partition, batch.lastOffset());
     }),
@@ -223,17 +206,6 @@ function header(m: KafkaJS.KafkaMessage, name: string): string | undefined {
   const h = m.headers?.[name];
   const v = Array.isArray(h) ? h[0] : h;
   return v?.toString();
-}
-
-/** The responder's work: `{ n }` in, `{ n: n + 1 }` out. */
-function answer(value: Buffer | null): string {
-  try {
-    const body = JSON.parse(value?.toString("utf8") ?? "null") as { n?: unknown };
-    if (typeof body?.n === "number") return JSON.stringify({ n: body.n + 1 });
-  } catch {
-    // answered below
-  }
-  return JSON.stringify({ error: "bad request" });
 }
 
 async function request(): Promise<void> {
@@ -273,49 +245,21 @@ async function request(): Promise<void> {
     }),
   });
 
-  // Requester: correlation id -> settle function of the waiting request.
-  const waiting = new Map<string, () => void>();
+  // Requester: each request waits for the reply carrying its correlation id.
+  const pending = new PendingReplies((n, id) =>
+    producer.send({
+      topic: settings.inTopic,
+      messages: [{ value: JSON.stringify({ n }), headers: { "reply-to": replyTopic, "correlation-id": id } }],
+    }),
+  );
   await replies.run({
     eachBatch: fatal(async ({ batch }) => {
-      for (const m of batch.messages) {
-        const id = header(m, "correlation-id");
-        if (id === undefined) continue;
-        const settle = waiting.get(id);
-        if (settle) {
-          waiting.delete(id);
-          settle();
-        }
-      }
+      for (const m of batch.messages) pending.answered(header(m, "correlation-id"));
     }),
   });
 
-  let seq = 0;
-  const call = (timeoutMs: number): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const n = seq++;
-      const id = String(n);
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`request ${id} got no reply within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiting.set(id, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      producer
-        .send({
-          topic: settings.inTopic,
-          messages: [{ value: JSON.stringify({ n }), headers: { "reply-to": replyTopic, "correlation-id": id } }],
-        })
-        .catch((err: unknown) => {
-          clearTimeout(timer);
-          waiting.delete(id);
-          reject(err);
-        });
-    });
-
-  await probeUntilAnswered(call);
-  await timeRequests(settings.count, settings.concurrency, () => call(REQUEST_TIMEOUT_MS));
+  await probeUntilAnswered((timeoutMs) => pending.call(timeoutMs));
+  await timeRequests(settings.count, settings.concurrency, () => pending.call(REQUEST_TIMEOUT_MS));
 }
 
 async function rss(): Promise<void> {
@@ -330,8 +274,7 @@ async function rss(): Promise<void> {
     // unprocessed record.
     eachBatchAutoResolve: false,
     eachBatch: fatal(async ({ batch, resolveOffset, isRunning, isStale }) => {
-      if (!firstSeen) {
-        seen();
+      if (markFirst()) {
         setTimeout(() => emit({ event: "rss", ...stopRss!() }), settings.durationMs);
       }
       let last: string | undefined;

@@ -54,14 +54,22 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   emit,
   frameworkHeaders,
+  markFirst,
+  parseUser,
   now,
   onTerminate,
   readSettings,
   registered,
   sampleRss,
-  type UserRegistered,
 } from "../protocol.js";
-import { probeUntilAnswered, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
+import {
+  answer,
+  PendingReplies,
+  probeUntilAnswered,
+  REQUEST_FETCH_WAIT_MS,
+  REQUEST_TIMEOUT_MS,
+  timeRequests,
+} from "../requests.js";
 
 const settings = readSettings();
 // Sampled from process start (before any client exists).
@@ -73,8 +81,6 @@ const CONSUME_BATCH = 1_000;
 const RSS_CONSUME_BATCH = 100;
 /** Produced but not yet acknowledged outputs before the pipeline stops consuming for a while. */
 const MAX_UNACKED = 50_000;
-/** Fetch max wait in the request scenario (see the header). */
-const REQUEST_FETCH_WAIT_MS = 10;
 const QUEUE_FULL = confluent.CODES.ERRORS.ERR__QUEUE_FULL;
 
 const bootstrap = settings.brokers.join(",");
@@ -159,21 +165,6 @@ async function consumeLoop(
     }
     if (messages.length > 0) await handle(messages);
   }
-}
-
-/** The pipeline's hand-written check of `{ user: string, user_id: integer }`. */
-function parseUser(value: Buffer | null): UserRegistered | undefined {
-  if (value === null) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(value.toString("utf8"));
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== "object" || v === null) return undefined;
-  const o = v as { user?: unknown; user_id?: unknown };
-  if (typeof o.user !== "string" || !Number.isInteger(o.user_id)) return undefined;
-  return v as UserRegistered;
 }
 
 /**
@@ -307,13 +298,6 @@ function nativeHeaders(contentType: string): { [key: string]: string }[] | undef
   return h && Object.entries(h).map(([k, v]) => ({ [k]: v }));
 }
 
-let firstSeen = false;
-function seen(): void {
-  if (firstSeen) return;
-  firstSeen = true;
-  emit({ event: "first", t: now() });
-}
-
 async function pipeline(): Promise<void> {
   const producer = newProducer();
   const consumer = newConsumer(settings.groupId, {}, {});
@@ -333,7 +317,7 @@ async function pipeline(): Promise<void> {
   emit({ event: "ready", t: now() });
   let invalid = 0;
   await consumeLoop(consumer, CONSUME_BATCH, async (messages) => {
-    seen();
+    markFirst();
     const batch = outputs.open();
     for (const m of messages) {
       batch.offsets.set(m.partition, m.offset + 1);
@@ -353,7 +337,11 @@ async function pipeline(): Promise<void> {
   if (invalid > 0) process.stderr.write(`skipped ${invalid} invalid records\n`);
 }
 
-async function consume(): Promise<void> {
+/**
+ * The consume and rss scenarios' consumer: subscribed to the input topic, with its committer,
+ * closed (final commit first) on SIGTERM; `ready` is emitted once it is subscribed.
+ */
+async function readyConsumer(): Promise<{ consumer: KafkaConsumer; committer: Committer }> {
   const consumer = newConsumer(settings.groupId, {}, {});
   const committer = new Committer(consumer, settings.inTopic);
   onTerminate(async () => {
@@ -365,12 +353,17 @@ async function consume(): Promise<void> {
   timeoutOnlyForFirstMessage(consumer);
   consumer.subscribe([settings.inTopic]);
   emit({ event: "ready", t: now() });
+  return { consumer, committer };
+}
+
+async function consume(): Promise<void> {
+  const { consumer, committer } = await readyConsumer();
   let count = 0;
   const handle = (_m: Message): void => {
     if (++count === settings.count) emit({ event: "done", t: now(), count });
   };
   await consumeLoop(consumer, CONSUME_BATCH, (messages) => {
-    seen();
+    markFirst();
     const last = new Map<number, number>();
     for (const m of messages) {
       handle(m);
@@ -419,17 +412,6 @@ function header(m: Message, name: string): string | undefined {
     if (v !== undefined) return v.toString();
   }
   return undefined;
-}
-
-/** The responder's work: `{ n }` in, `{ n: n + 1 }` out. */
-function answer(value: Buffer | null): string {
-  try {
-    const body = JSON.parse(value?.toString("utf8") ?? "null") as { n?: unknown };
-    if (typeof body?.n === "number") return JSON.stringify({ n: body.n + 1 });
-  } catch {
-    // answered below
-  }
-  return JSON.stringify({ error: "bad request" });
 }
 
 /** Starts the consumer's own fetch-loop thread, each record delivered at once as a `data` event. */
@@ -496,62 +478,24 @@ async function request(): Promise<void> {
     outputs.seal(batch);
   });
 
-  // Requester: correlation id -> settle function of the waiting request.
-  const waiting = new Map<string, () => void>();
-  flow(replies, (m) => {
-    const id = header(m, "correlation-id");
-    if (id === undefined) return;
-    const settle = waiting.get(id);
-    if (settle) {
-      waiting.delete(id);
-      settle();
-    }
+  // Requester: each request waits for the reply carrying its correlation id.
+  const pending = new PendingReplies((n, id) => {
+    producer.produce(settings.inTopic, null, Buffer.from(JSON.stringify({ n })), null, null, undefined, [
+      { "reply-to": replyTopic },
+      { "correlation-id": id },
+    ]);
+    return undefined;
   });
+  flow(replies, (m) => pending.answered(header(m, "correlation-id")));
 
-  let seq = 0;
-  const call = (timeoutMs: number): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const n = seq++;
-      const id = String(n);
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`request ${id} got no reply within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiting.set(id, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      try {
-        producer.produce(settings.inTopic, null, Buffer.from(JSON.stringify({ n })), null, null, undefined, [
-          { "reply-to": replyTopic },
-          { "correlation-id": id },
-        ]);
-      } catch (err) {
-        clearTimeout(timer);
-        waiting.delete(id);
-        reject(err);
-      }
-    });
-
-  await probeUntilAnswered(call);
-  await timeRequests(settings.count, settings.concurrency, () => call(REQUEST_TIMEOUT_MS));
+  await probeUntilAnswered((timeoutMs) => pending.call(timeoutMs));
+  await timeRequests(settings.count, settings.concurrency, () => pending.call(REQUEST_TIMEOUT_MS));
 }
 
 async function rss(): Promise<void> {
-  const consumer = newConsumer(settings.groupId, {}, {});
-  const committer = new Committer(consumer, settings.inTopic);
-  onTerminate(async () => {
-    stopping = true;
-    committer.flush(true);
-    await disconnect(consumer);
-  });
-  await connect(consumer);
-  timeoutOnlyForFirstMessage(consumer);
-  consumer.subscribe([settings.inTopic]);
-  emit({ event: "ready", t: now() });
+  const { consumer, committer } = await readyConsumer();
   await consumeLoop(consumer, RSS_CONSUME_BATCH, async (messages) => {
-    if (!firstSeen) {
-      seen();
+    if (markFirst()) {
       setTimeout(() => emit({ event: "rss", ...stopRss!() }), settings.durationMs);
     }
     const processed = new Map<number, number>();

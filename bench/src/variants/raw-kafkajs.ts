@@ -50,15 +50,23 @@ import {
 import {
   emit,
   frameworkHeaders,
+  markFirst,
+  parseUser,
   now,
   onTerminate,
   readSettings,
   registered,
   sampleRss,
-  type UserRegistered,
 } from "../protocol.js";
 import { Committer } from "../committer.js";
-import { probeUntilAnswered, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
+import {
+  answer,
+  PendingReplies,
+  probeUntilAnswered,
+  REQUEST_FETCH_WAIT_MS,
+  REQUEST_TIMEOUT_MS,
+  timeRequests,
+} from "../requests.js";
 
 const settings = readSettings();
 // Sampled from process start (before any client exists).
@@ -70,8 +78,6 @@ const PUBLISH_CHUNK = 1_000;
 const PUBLISH_WINDOW = 8;
 /** Partitions processed at once (pipeline, consume): one per input partition. */
 const PARTITIONS_CONCURRENTLY = 3;
-/** Fetch max wait in the request scenario (see the header). */
-const REQUEST_FETCH_WAIT_MS = 10;
 
 let stopping = false;
 
@@ -101,21 +107,6 @@ function watch(consumer: Consumer): Consumer {
   return consumer;
 }
 
-/** The pipeline's hand-written check of `{ user: string, user_id: integer }`. */
-function parseUser(value: Buffer | null): UserRegistered | undefined {
-  if (value === null) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(value.toString("utf8"));
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== "object" || v === null) return undefined;
-  const o = v as { user?: unknown; user_id?: unknown };
-  if (typeof o.user !== "string" || !Number.isInteger(o.user_id)) return undefined;
-  return v as UserRegistered;
-}
-
 /** Stops consuming, commits what was processed, and disconnects. */
 function closeAll(consumers: Consumer[], committers: Committer[], producers: Producer[]): () => Promise<void> {
   return async () => {
@@ -124,13 +115,6 @@ function closeAll(consumers: Consumer[], committers: Committer[], producers: Pro
     await Promise.allSettled(committers.map((c) => c.flush()));
     await Promise.allSettled([...consumers, ...producers].map((c) => c.disconnect()));
   };
-}
-
-let firstSeen = false;
-function seen(): void {
-  if (firstSeen) return;
-  firstSeen = true;
-  emit({ event: "first", t: now() });
 }
 
 async function pipeline(): Promise<void> {
@@ -145,7 +129,7 @@ async function pipeline(): Promise<void> {
     autoCommit: false,
     partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
     eachBatch: async ({ batch }) => {
-      seen();
+      markFirst();
       const out: Message[] = [];
       for (const m of batch.messages) {
         const u = parseUser(m.value);
@@ -174,7 +158,7 @@ async function consume(): Promise<void> {
     autoCommit: false,
     partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
     eachBatch: async ({ batch }) => {
-      seen();
+      markFirst();
       for (const m of batch.messages) handle(m);
       committer.mark(batch.topic, batch.partition, batch.lastOffset());
     },
@@ -201,17 +185,6 @@ async function publish(): Promise<void> {
   const start = now();
   await Promise.all(Array.from({ length: PUBLISH_WINDOW }, sender));
   emit({ event: "done", start, t: now(), count: settings.count });
-}
-
-/** The responder's work: `{ n }` in, `{ n: n + 1 }` out. */
-function answer(value: Buffer | null): string {
-  try {
-    const body = JSON.parse(value?.toString("utf8") ?? "null") as { n?: unknown };
-    if (typeof body?.n === "number") return JSON.stringify({ n: body.n + 1 });
-  } catch {
-    // answered below
-  }
-  return JSON.stringify({ error: "bad request" });
 }
 
 function header(m: KafkaMessage, name: string): string | undefined {
@@ -260,51 +233,23 @@ async function request(): Promise<void> {
     },
   });
 
-  // Requester: correlation id -> settle function of the waiting request.
-  const waiting = new Map<string, () => void>();
+  // Requester: each request waits for the reply carrying its correlation id.
+  const pending = new PendingReplies((n, id) =>
+    producer.send({
+      topic: settings.inTopic,
+      acks: -1,
+      messages: [{ value: JSON.stringify({ n }), headers: { "reply-to": replyTopic, "correlation-id": id } }],
+    }),
+  );
   await replies.run({
     autoCommit: false,
     eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        const id = header(m, "correlation-id");
-        if (id === undefined) continue;
-        const settle = waiting.get(id);
-        if (settle) {
-          waiting.delete(id);
-          settle();
-        }
-      }
+      for (const m of batch.messages) pending.answered(header(m, "correlation-id"));
     },
   });
 
-  let seq = 0;
-  const call = (timeoutMs: number): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const n = seq++;
-      const id = String(n);
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`request ${id} got no reply within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiting.set(id, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      producer
-        .send({
-          topic: settings.inTopic,
-          acks: -1,
-          messages: [{ value: JSON.stringify({ n }), headers: { "reply-to": replyTopic, "correlation-id": id } }],
-        })
-        .catch((err: unknown) => {
-          clearTimeout(timer);
-          waiting.delete(id);
-          reject(err);
-        });
-    });
-
-  await probeUntilAnswered(call);
-  await timeRequests(settings.count, settings.concurrency, () => call(REQUEST_TIMEOUT_MS));
+  await probeUntilAnswered((timeoutMs) => pending.call(timeoutMs));
+  await timeRequests(settings.count, settings.concurrency, () => pending.call(REQUEST_TIMEOUT_MS));
 }
 
 async function rss(): Promise<void> {
@@ -316,8 +261,7 @@ async function rss(): Promise<void> {
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ topic, partition, message }) => {
-      if (!firstSeen) {
-        seen();
+      if (markFirst()) {
         setTimeout(() => emit({ event: "rss", ...stopRss!() }), settings.durationMs);
       }
       await sleep(settings.handlerDelayMs);
