@@ -57,9 +57,10 @@ export class SendCoalescer {
   send(record: OutgoingRecord): Promise<RecordMetadata> {
     return new Promise<RecordMetadata>((resolve, reject) => {
       this.#queue.push({ record, resolve, reject });
-      if (!this.#scheduled && this.#inFlight < this.#limits().maxInFlight) {
+      if (!this.#scheduled) {
         this.#scheduled = true;
-        // After the current turn's microtasks: everything published in this turn leaves together.
+        // After the current turn's microtasks: everything published in this turn leaves together
+        // (or, while the in-flight limit is reached, with the send that starts when one ends).
         setImmediate(() => {
           this.#scheduled = false;
           this.#pump();

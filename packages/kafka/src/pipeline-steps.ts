@@ -85,17 +85,17 @@ export function defer(
   finish: (err: unknown) => After | Promise<After>,
 ): void {
   deferred.begin();
-  const end = (): void => deferred.end();
   const done = (err: unknown): void => {
     let after: After | Promise<After>;
     try {
       after = finish(err);
     } catch {
-      end();
+      deferred.end();
       return;
     }
-    if (isThenable(after)) after.then(end, end);
-    else end();
+    if (!isThenable(after)) return deferred.end();
+    const end = (): void => deferred.end();
+    after.then(end, end);
   };
   publishing.then(() => done(undefined), done);
 }
