@@ -93,9 +93,12 @@ export function defer(
       deferred.end();
       return;
     }
-    if (!isThenable(after)) return deferred.end();
-    const end = (): void => deferred.end();
-    after.then(end, end);
+    if (isThenable(after)) {
+      const end = (): void => deferred.end();
+      after.then(end, end);
+    } else {
+      deferred.end();
+    }
   };
   publishing.then(() => done(undefined), done);
 }
