@@ -219,7 +219,7 @@ class ConfluentDriver implements KafkaDriver {
   }
 
   createConsumer(spec: ConsumerSpec, callbacks: ConsumerCallbacks): DriverConsumer {
-    return new ConfluentConsumer(this.#kafka, spec, callbacks);
+    return new ConfluentConsumer(this.#config, spec, callbacks);
   }
 
   /**
