@@ -17,7 +17,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from "@faststream/kafka";
-import { BatchGate, partitionKey } from "@faststream/kafka";
+import { BatchGate, partitionKey, Semaphore } from "@faststream/kafka";
 import confluent, { type Message } from "@confluentinc/kafka-javascript";
 import { consumerConfig, consumerTopicConfig } from "./consumer-config.js";
 import { toLibrdkafkaPattern } from "./pattern.js";
@@ -54,15 +54,32 @@ interface Held {
   readonly tp: TopicPartition;
   /** Bumped by seek and pause: batches started before are stale. */
   generation: number;
+  /** Paused by the shared layer. */
   paused: boolean;
-  /** Where fetching must start again on resume (records handed over while paused, unprocessed). */
+  /** Paused here while a batch runs and another waits behind it (bounds what is fetched). */
+  throttled: boolean;
+  /** Where fetching must start again on resume (records fetched while paused, not processed). */
   rewindTo: number | undefined;
+  /** Seeks so far: a batch fetched before one leaves the position to it. */
+  seeks: number;
+  /**
+   * Moved (sought or paused) while a poll was in flight: that poll's records of the partition
+   * may come from before the move and are not handed over.
+   */
+  moved: boolean;
+  /** The latest seek's offset while `moved`, applied again after such a poll. */
+  seekTarget: number | undefined;
+  /** Batches handed over or waiting, in order; the next waits for the previous. */
+  tail: Promise<void>;
+  queued: number;
 }
 
-/** One partition's records of a poll. */
+/** One partition's records of a poll, and the partition's generation when they were fetched. */
 interface Slice {
   readonly held: Held;
   readonly records: RawRecord[];
+  readonly generation: number;
+  readonly seeks: number;
 }
 
 /** Native headers (one single-key object per header) in the contract's shape. */
@@ -98,6 +115,8 @@ export class ConfluentConsumer implements DriverConsumer {
   readonly #callbacks: ConsumerCallbacks;
   readonly #client: NativeConsumer;
   readonly #gate: BatchGate;
+  /** Partitions whose batches run at the same time (`partitionsConcurrently`). */
+  readonly #running: Semaphore;
   readonly #held = new Map<string, Held>();
   /** Seeks librdkafka has not finished: the next poll waits for them. */
   readonly #seeks = new Set<Promise<void>>();
@@ -110,6 +129,7 @@ export class ConfluentConsumer implements DriverConsumer {
     this.#spec = spec;
     this.#callbacks = callbacks;
     this.#gate = new BatchGate(callbacks);
+    this.#running = new Semaphore(Math.max(1, spec.partitionsConcurrently));
     this.#client = new confluent.KafkaConsumer(
       consumerConfig(config, spec, this.#rebalance),
       consumerTopicConfig(spec),
@@ -155,6 +175,7 @@ export class ConfluentConsumer implements DriverConsumer {
   async stop(): Promise<void> {
     await this.#gate.close();
     await this.#loop;
+    await Promise.all([...this.#held.values()].map((h) => h.tail));
     const held = [...this.#held.values()].map((h) => h.tp);
     if (held.length > 0 && this.#connected) {
       try {
@@ -180,11 +201,15 @@ export class ConfluentConsumer implements DriverConsumer {
 
   seek(target: TopicPartitionOffset): void {
     const held = this.#held.get(partitionKey(target.topic, target.partition));
+    const offset = Number(target.offset);
     if (held) {
       held.generation++;
+      held.seeks++;
       held.rewindTo = undefined;
+      held.moved = true;
+      held.seekTarget = offset;
     }
-    this.#seek(target.topic, target.partition, Number(target.offset));
+    this.#seek(target.topic, target.partition, offset);
   }
 
   pause(partitions: readonly TopicPartition[]): void {
@@ -193,20 +218,23 @@ export class ConfluentConsumer implements DriverConsumer {
       if (!held) continue;
       held.generation++;
       held.paused = true;
+      held.moved = true;
     }
     this.#client.pause(partitions.map(({ topic, partition }) => ({ topic, partition })));
   }
 
   resume(partitions: readonly TopicPartition[]): void {
+    const resumed: TopicPartition[] = [];
     for (const { topic, partition } of partitions) {
       const held = this.#held.get(partitionKey(topic, partition));
       if (!held?.paused) continue;
       held.paused = false;
-      // Records handed over while paused and not processed are fetched again.
+      // Records fetched while paused and not processed are fetched again.
       if (held.rewindTo !== undefined) this.#seek(topic, partition, held.rewindTo);
       held.rewindTo = undefined;
+      if (!held.throttled) resumed.push({ topic, partition });
     }
-    this.#client.resume(partitions.map(({ topic, partition }) => ({ topic, partition })));
+    if (resumed.length > 0) this.#client.resume(resumed);
   }
 
   #seek(topic: string, partition: number, offset: number): void {
@@ -224,6 +252,10 @@ export class ConfluentConsumer implements DriverConsumer {
   async #run(): Promise<void> {
     while (this.#gate.running) {
       if (this.#seeks.size > 0) await Promise.all([...this.#seeks]);
+      for (const held of this.#held.values()) {
+        held.moved = false;
+        held.seekTarget = undefined;
+      }
       let messages: Message[];
       try {
         messages = await this.#poll();
@@ -235,7 +267,7 @@ export class ConfluentConsumer implements DriverConsumer {
         continue;
       }
       if (messages.length === 0 || !this.#gate.running) continue;
-      await this.#dispatch(this.#slices(messages));
+      this.#dispatch(this.#slices(messages));
     }
   }
 
@@ -247,11 +279,14 @@ export class ConfluentConsumer implements DriverConsumer {
 
   /**
    * Splits a poll by partition, keeping each partition's order. Records of partitions not held
-   * (revoked meanwhile) are dropped. Records of paused partitions are not handed over: fetching
-   * starts again at the first of them on resume.
+   * (revoked meanwhile) are dropped. Records of a partition paused or sought during the poll are
+   * not handed over: the latest seek is applied again, or, paused, fetching restarts at the
+   * first of them on resume.
    */
   #slices(messages: Message[]): Slice[] {
     const slices = new Map<Held, RawRecord[]>();
+    /** Partitions moved during the poll, and the first of their records it returned. */
+    const dropped = new Map<Held, number>();
     let held: Held | undefined;
     let records: RawRecord[] | undefined;
     let lastTopic = "";
@@ -262,59 +297,96 @@ export class ConfluentConsumer implements DriverConsumer {
         lastPartition = m.partition;
         held = this.#held.get(partitionKey(m.topic, m.partition));
         records = held ? slices.get(held) : undefined;
-        if (held && !records && !held.paused) {
+        if (held && !records && !held.paused && !held.moved) {
           records = [];
           slices.set(held, records);
         }
       }
       if (!held) continue;
-      if (held.paused) {
-        if (held.rewindTo === undefined || m.offset < held.rewindTo) held.rewindTo = m.offset;
-        continue;
+      if (held.moved) {
+        if (!dropped.has(held)) dropped.set(held, m.offset);
+      } else if (held.paused) {
+        held.rewindTo = held.rewindTo === undefined ? m.offset : Math.min(held.rewindTo, m.offset);
+      } else {
+        records!.push(toRecord(m));
       }
-      records!.push(toRecord(m));
     }
-    return [...slices].map(([h, list]) => ({ held: h, records: list }));
+    for (const [h, first] of dropped) {
+      if (h.seekTarget !== undefined) this.#seek(h.tp.topic, h.tp.partition, h.seekTarget);
+      else if (h.paused) h.rewindTo = h.rewindTo === undefined ? first : Math.min(h.rewindTo, first);
+    }
+    return [...slices].map(([h, list]) => ({ held: h, records: list, generation: h.generation, seeks: h.seeks }));
   }
 
-  /** Runs the slices, at most `partitionsConcurrently` at a time; resolves when all are done. */
-  async #dispatch(slices: Slice[]): Promise<void> {
-    if (slices.length === 1) return this.#runSlice(slices[0]!);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < slices.length) await this.#runSlice(slices[next++]!);
-    };
-    const n = Math.min(this.#spec.partitionsConcurrently, slices.length);
-    await Promise.all(Array.from({ length: n }, worker));
+  /**
+   * Queues each slice behind its partition's earlier ones and returns at once: a partition whose
+   * handler is slow does not hold up the others (at most `partitionsConcurrently` run at a time).
+   * A partition with a batch running and another waiting is paused in librdkafka until its
+   * queue drains, so what is fetched ahead stays bounded.
+   */
+  #dispatch(slices: Slice[]): void {
+    for (const slice of slices) {
+      const held = slice.held;
+      if (++held.queued > 1 && !held.throttled) {
+        held.throttled = true;
+        if (!held.paused) this.#client.pause([held.tp]);
+      }
+      held.tail = held.tail.then(() => this.#runSlice(slice)).finally(() => this.#dequeued(held));
+    }
   }
 
-  async #runSlice({ held, records }: Slice): Promise<void> {
-    if (records.length === 0) return;
-    const generation = held.generation;
+  #dequeued(held: Held): void {
+    if (--held.queued > 0 || !held.throttled) return;
+    held.throttled = false;
+    if (!held.paused && this.#held.get(partitionKey(held.tp.topic, held.tp.partition)) === held && this.#gate.running) {
+      this.#client.resume([held.tp]);
+    }
+  }
+
+  async #runSlice({ held, records, generation, seeks }: Slice): Promise<void> {
     const { topic, partition } = held.tp;
     const key = partitionKey(topic, partition);
-    let resolved: string | undefined;
-    await this.#gate.run(
-      { topic, partition, messages: records },
-      {
-        resolveOffset: (offset) => {
-          resolved = offset;
-        },
-        heartbeat: () => Promise.resolve(), // librdkafka heartbeats on its own thread
-        isRunning: () => this.#gate.running,
-        isStale: () => held.generation !== generation || this.#held.get(key) !== held,
-      },
-      this.#spec.maxBatchSize,
-    );
-    const lastOffset = records[records.length - 1]!.offset;
-    if (resolved === lastOffset || this.#held.get(key) !== held || !this.#gate.running) return;
-    // Not all taken: fetching starts again at the first record left (a seek since wins).
-    const first = resolved === undefined ? Number(records[0]!.offset) : Number(resolved) + 1;
-    if (held.paused && held.generation !== generation) {
-      if (held.rewindTo === undefined || first < held.rewindTo) held.rewindTo = first;
-    } else if (held.generation === generation) {
-      this.#seek(topic, partition, first);
+    const current = (): boolean => held.generation === generation && this.#held.get(key) === held;
+    if (!current() || !this.#gate.running) {
+      this.#stale(held, generation, seeks, Number(records[0]!.offset));
+      return;
     }
+    const wait = this.#running.acquire();
+    if (wait) await wait;
+    let resolved: string | undefined;
+    try {
+      await this.#gate.run(
+        { topic, partition, messages: records },
+        {
+          resolveOffset: (offset) => {
+            resolved = offset;
+          },
+          heartbeat: () => Promise.resolve(), // librdkafka heartbeats on its own thread
+          isRunning: () => this.#gate.running,
+          isStale: () => !current(),
+        },
+        this.#spec.maxBatchSize,
+      );
+    } finally {
+      this.#running.release();
+    }
+    const lastOffset = records[records.length - 1]!.offset;
+    if (resolved === lastOffset || !this.#gate.running) return;
+    // Not all taken: fetching starts again at the first record left (a seek since wins).
+    this.#stale(held, generation, seeks, resolved === undefined ? Number(records[0]!.offset) : Number(resolved) + 1);
+  }
+
+  /**
+   * Records from `first` on were fetched but not processed: if the partition was paused since,
+   * fetching restarts there on resume; if nothing moved it since, it restarts there now. A seek
+   * or a revoke since decides by itself.
+   */
+  #stale(held: Held, generation: number, seeks: number, first: number): void {
+    if (this.#held.get(partitionKey(held.tp.topic, held.tp.partition)) !== held || !this.#gate.running) return;
+    if (held.seeks !== seeks) return;
+    if (held.paused && held.rewindTo === undefined) held.rewindTo = first;
+    else if (held.paused) held.rewindTo = Math.min(held.rewindTo!, first);
+    else if (held.generation === generation) this.#seek(held.tp.topic, held.tp.partition, first);
   }
 
   /**
@@ -339,7 +411,18 @@ export class ConfluentConsumer implements DriverConsumer {
         partition,
       }));
       for (const tp of added) {
-        this.#held.set(partitionKey(tp.topic, tp.partition), { tp, generation: 0, paused: false, rewindTo: undefined });
+        this.#held.set(partitionKey(tp.topic, tp.partition), {
+          tp,
+          generation: 0,
+          paused: false,
+          throttled: false,
+          rewindTo: undefined,
+          seeks: 0,
+          moved: false,
+          seekTarget: undefined,
+          tail: Promise.resolve(),
+          queued: 0,
+        });
       }
       if (cooperative) this.#client.incrementalAssign(added);
       else this.#client.assign(added);

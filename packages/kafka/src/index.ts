@@ -25,5 +25,6 @@ export {
   KafkaJsStyleConsumer,
   partitionKey,
 } from "./driver-kit.js";
+export { Semaphore } from "./semaphore.js";
 export { DeadLetterHeader, type DeadLetterOptions } from "./dead-letter.js";
 export type { Backoff, RetryOptions } from "./retry.js";
