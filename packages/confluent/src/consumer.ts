@@ -426,6 +426,9 @@ export class ConfluentConsumer implements DriverConsumer {
       }
       if (cooperative) this.#client.incrementalAssign(added);
       else this.#client.assign(added);
+      // A pause outlives the assignment in librdkafka: a partition paused (or throttled) when it
+      // was revoked would otherwise stay paused now that it is back.
+      if (added.length > 0) this.#client.resume(added);
       this.#callbacks.onAssigned(added);
       return;
     }
