@@ -44,6 +44,12 @@ const ERR_FATAL = -150;
  * Bounds how long stop() waits for the poll in flight; rebalances are served during polls.
  */
 const POLL_WAIT_MS = 100;
+/** Batches per partition (on average over the flowing ones) queued before the poll loop waits. */
+const AHEAD_PER_PARTITION = 2;
+/** Batches one partition may have queued before it is paused until they drained. */
+const THROTTLE_AT = 4;
+/** Most records one poll takes. */
+const MAX_POLL_RECORDS = 10_000;
 /** How long a seek may take in librdkafka (it runs off the event loop). */
 const SEEK_TIMEOUT_MS = 5_000;
 /** Pause before polling again after a failed poll, so a persistent error does not spin. */
@@ -121,6 +127,10 @@ export class ConfluentConsumer implements DriverConsumer {
   /** Seeks librdkafka has not finished: the next poll waits for them. */
   readonly #seeks = new Set<Promise<void>>();
   #loop: Promise<void> | undefined;
+  /** Batches queued or running of partitions not throttled. */
+  #queued = 0;
+  /** Wakes the poll loop when a batch finished. */
+  #drained: (() => void) | undefined;
   #connected = false;
   #disconnecting: Promise<void> | undefined;
 
@@ -174,6 +184,7 @@ export class ConfluentConsumer implements DriverConsumer {
    */
   async stop(): Promise<void> {
     await this.#gate.close();
+    this.#drained?.();
     await this.#loop;
     await Promise.all([...this.#held.values()].map((h) => h.tail));
     const held = [...this.#held.values()].map((h) => h.tp);
@@ -251,6 +262,7 @@ export class ConfluentConsumer implements DriverConsumer {
   /** Polls and hands over until stopped. */
   async #run(): Promise<void> {
     while (this.#gate.running) {
+      await this.#waitForRoom();
       if (this.#seeks.size > 0) await Promise.all([...this.#seeks]);
       for (const held of this.#held.values()) {
         held.moved = false;
@@ -273,7 +285,9 @@ export class ConfluentConsumer implements DriverConsumer {
 
   #poll(): Promise<Message[]> {
     return new Promise((resolve, reject) => {
-      this.#client.consume(this.#spec.maxBatchSize, (err, messages) => (err ? reject(err) : resolve(messages)));
+      // Room for a full batch of every partition held: a poll returns records of several.
+      const n = Math.min(MAX_POLL_RECORDS, this.#spec.maxBatchSize * Math.max(1, this.#held.size));
+      this.#client.consume(n, (err, messages) => (err ? reject(err) : resolve(messages)));
     });
   }
 
@@ -321,14 +335,18 @@ export class ConfluentConsumer implements DriverConsumer {
   /**
    * Queues each slice behind its partition's earlier ones and returns at once: a partition whose
    * handler is slow does not hold up the others (at most `partitionsConcurrently` run at a time).
-   * A partition with a batch running and another waiting is paused in librdkafka until its
-   * queue drains, so what is fetched ahead stays bounded.
+   * What is fetched ahead stays bounded two ways: the poll loop waits while the partitions that
+   * flow have more than {@link AHEAD_PER_PARTITION} batches each queued on average, and a single
+   * partition that falls {@link THROTTLE_AT} batches behind is paused in librdkafka until its
+   * queue drains (a pause drops librdkafka's pre-fetched records of it, so it is kept for that).
    */
   #dispatch(slices: Slice[]): void {
     for (const slice of slices) {
       const held = slice.held;
-      if (++held.queued > 1 && !held.throttled) {
+      this.#queued++;
+      if (++held.queued >= THROTTLE_AT && !held.throttled) {
         held.throttled = true;
+        this.#queued -= held.queued;
         if (!held.paused) this.#client.pause([held.tp]);
       }
       held.tail = held.tail.then(() => this.#runSlice(slice)).finally(() => this.#dequeued(held));
@@ -336,10 +354,29 @@ export class ConfluentConsumer implements DriverConsumer {
   }
 
   #dequeued(held: Held): void {
-    if (--held.queued > 0 || !held.throttled) return;
-    held.throttled = false;
-    if (!held.paused && this.#held.get(partitionKey(held.tp.topic, held.tp.partition)) === held && this.#gate.running) {
-      this.#client.resume([held.tp]);
+    held.queued--;
+    if (!held.throttled) this.#queued--;
+    else if (held.queued === 0) {
+      held.throttled = false;
+      if (
+        !held.paused &&
+        this.#held.get(partitionKey(held.tp.topic, held.tp.partition)) === held &&
+        this.#gate.running
+      ) {
+        this.#client.resume([held.tp]);
+      }
+    }
+    const wake = this.#drained;
+    this.#drained = undefined;
+    wake?.();
+  }
+
+  /** Waits while the flowing partitions have enough queued (or until stopped). */
+  async #waitForRoom(): Promise<void> {
+    while (this.#gate.running && this.#queued > AHEAD_PER_PARTITION * Math.max(1, this.#held.size)) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
     }
   }
 
