@@ -12,7 +12,6 @@ import type {
   ConsumerSpec,
   DriverConfig,
   DriverConsumer,
-  RawHeaders,
   RawRecord,
   TopicPartition,
   TopicPartitionOffset,
@@ -20,18 +19,8 @@ import type {
 import { BatchGate, partitionKey, Semaphore } from "@faststream/kafka";
 import confluent, { type Message } from "@confluentinc/kafka-javascript";
 import { consumerConfig, consumerTopicConfig } from "./consumer-config.js";
+import { type Held, type NativeConsumer, newHeld, type Slice, toRecord } from "./consumer-state.js";
 import { toLibrdkafkaPattern } from "./pattern.js";
-
-/** Methods of the native consumer its typings leave out. */
-interface Untyped {
-  rebalanceProtocol(): "NONE" | "EAGER" | "COOPERATIVE";
-  incrementalAssign(partitions: TopicPartition[]): void;
-  incrementalUnassign(partitions: TopicPartition[]): void;
-  assignmentLost(): boolean;
-  /** consume(n) waits only for the first record, then takes what is already fetched. */
-  setDefaultIsTimeoutOnlyForFirstMessage(value: boolean): void;
-}
-type NativeConsumer = InstanceType<typeof confluent.KafkaConsumer> & Untyped;
 
 /** librdkafka error codes seen here. */
 const ERR_ASSIGN_PARTITIONS = -175;
@@ -54,65 +43,6 @@ const MAX_POLL_RECORDS = 10_000;
 const SEEK_TIMEOUT_MS = 5_000;
 /** Pause before polling again after a failed poll, so a persistent error does not spin. */
 const POLL_ERROR_BACKOFF_MS = 100;
-
-/** What this member knows about one partition it holds. */
-interface Held {
-  readonly tp: TopicPartition;
-  /** Bumped by seek and pause: batches started before are stale. */
-  generation: number;
-  /** Paused by the shared layer. */
-  paused: boolean;
-  /** Paused here while a batch runs and another waits behind it (bounds what is fetched). */
-  throttled: boolean;
-  /** Where fetching must start again on resume (records fetched while paused, not processed). */
-  rewindTo: number | undefined;
-  /** Seeks so far: a batch fetched before one leaves the position to it. */
-  seeks: number;
-  /**
-   * Moved (sought or paused) while a poll was in flight: that poll's records of the partition
-   * may come from before the move and are not handed over.
-   */
-  moved: boolean;
-  /** The latest seek's offset while `moved`, applied again after such a poll. */
-  seekTarget: number | undefined;
-  /** Batches handed over or waiting, in order; the next waits for the previous. */
-  tail: Promise<void>;
-  queued: number;
-}
-
-/** One partition's records of a poll, and the partition's generation when they were fetched. */
-interface Slice {
-  readonly held: Held;
-  readonly records: RawRecord[];
-  readonly generation: number;
-  readonly seeks: number;
-}
-
-/** Native headers (one single-key object per header) in the contract's shape. */
-function toHeaders(list: readonly Record<string, Buffer | string>[]): RawHeaders {
-  const out: Record<string, Buffer | string | (Buffer | string)[]> = {};
-  for (const h of list) {
-    for (const k in h) {
-      const v = h[k]!;
-      const prev = out[k];
-      if (prev === undefined) out[k] = v;
-      else if (Array.isArray(prev)) prev.push(v);
-      else out[k] = [prev, v];
-    }
-  }
-  return out;
-}
-
-function toRecord(m: Message): RawRecord {
-  const key = m.key === undefined || m.key === null ? null : typeof m.key === "string" ? Buffer.from(m.key) : m.key;
-  return {
-    key,
-    value: m.value ?? null,
-    headers: m.headers ? toHeaders(m.headers) : undefined,
-    offset: String(m.offset),
-    timestamp: String(m.timestamp ?? -1),
-  };
-}
 
 /** A {@link DriverConsumer} on librdkafka's consumer. */
 export class ConfluentConsumer implements DriverConsumer {
@@ -343,7 +273,7 @@ export class ConfluentConsumer implements DriverConsumer {
   #dispatch(slices: Slice[]): void {
     for (const slice of slices) {
       const held = slice.held;
-      this.#queued++;
+      if (!held.throttled) this.#queued++;
       if (++held.queued >= THROTTLE_AT && !held.throttled) {
         held.throttled = true;
         this.#queued -= held.queued;
@@ -448,18 +378,7 @@ export class ConfluentConsumer implements DriverConsumer {
         partition,
       }));
       for (const tp of added) {
-        this.#held.set(partitionKey(tp.topic, tp.partition), {
-          tp,
-          generation: 0,
-          paused: false,
-          throttled: false,
-          rewindTo: undefined,
-          seeks: 0,
-          moved: false,
-          seekTarget: undefined,
-          tail: Promise.resolve(),
-          queued: 0,
-        });
+        this.#held.set(partitionKey(tp.topic, tp.partition), newHeld(tp));
       }
       if (cooperative) this.#client.incrementalAssign(added);
       else this.#client.assign(added);

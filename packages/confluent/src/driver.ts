@@ -1,7 +1,6 @@
 /**
- * The confluent driver: what differs between `@confluentinc/kafka-javascript` (librdkafka,
- * through its KafkaJS-style API) and the other clients, behind the driver contract of
- * `@faststream/kafka`.
+ * The confluent driver: what differs between `@confluentinc/kafka-javascript` (librdkafka) and
+ * the other clients, behind the driver contract of `@faststream/kafka`.
  */
 import type { Logger } from "@faststream/core";
 import type {
@@ -265,7 +264,7 @@ class ConfluentDriver implements KafkaDriver {
  *
  * @param config Connection settings (brokers, client id, logger, timeouts).
  * @returns A driver that produces with librdkafka's murmur2 partitioner and consumes with the
- *   KafkaJS-style consumer of `@confluentinc/kafka-javascript` (see {@link KafkaDriver}).
+ *   native (librdkafka) consumer of `@confluentinc/kafka-javascript` (see {@link KafkaDriver}).
  * @internal
  */
 export function createConfluentDriver(config: DriverConfig): KafkaDriver {

@@ -1,0 +1,94 @@
+/**
+ * What the native consumer keeps per partition, and how a fetched record becomes the driver
+ * contract's {@link RawRecord}.
+ */
+import type { RawHeaders, RawRecord, TopicPartition } from "@faststream/kafka";
+import type confluent from "@confluentinc/kafka-javascript";
+import type { Message } from "@confluentinc/kafka-javascript";
+
+/** Methods of the native consumer its typings leave out. */
+interface Untyped {
+  rebalanceProtocol(): "NONE" | "EAGER" | "COOPERATIVE";
+  incrementalAssign(partitions: TopicPartition[]): void;
+  incrementalUnassign(partitions: TopicPartition[]): void;
+  assignmentLost(): boolean;
+  /** consume(n) waits only for the first record, then takes what is already fetched. */
+  setDefaultIsTimeoutOnlyForFirstMessage(value: boolean): void;
+}
+export type NativeConsumer = InstanceType<typeof confluent.KafkaConsumer> & Untyped;
+
+/** What this member knows about one partition it holds. */
+export interface Held {
+  readonly tp: TopicPartition;
+  /** Bumped by seek and pause: batches started before are stale. */
+  generation: number;
+  /** Paused by the shared layer. */
+  paused: boolean;
+  /** Paused here while a batch runs and another waits behind it (bounds what is fetched). */
+  throttled: boolean;
+  /** Where fetching must start again on resume (records fetched while paused, not processed). */
+  rewindTo: number | undefined;
+  /** Seeks so far: a batch fetched before one leaves the position to it. */
+  seeks: number;
+  /**
+   * Moved (sought or paused) while a poll was in flight: that poll's records of the partition
+   * may come from before the move and are not handed over.
+   */
+  moved: boolean;
+  /** The latest seek's offset while `moved`, applied again after such a poll. */
+  seekTarget: number | undefined;
+  /** Batches handed over or waiting, in order; the next waits for the previous. */
+  tail: Promise<void>;
+  queued: number;
+}
+
+/** One partition's records of a poll, and the partition's generation when they were fetched. */
+export interface Slice {
+  readonly held: Held;
+  readonly records: RawRecord[];
+  readonly generation: number;
+  readonly seeks: number;
+}
+
+/** Native headers (one single-key object per header) in the contract's shape. */
+function toHeaders(list: readonly Record<string, Buffer | string>[]): RawHeaders {
+  const out: Record<string, Buffer | string | (Buffer | string)[]> = {};
+  for (const h of list) {
+    for (const k in h) {
+      const v = h[k]!;
+      const prev = out[k];
+      if (prev === undefined) out[k] = v;
+      else if (Array.isArray(prev)) prev.push(v);
+      else out[k] = [prev, v];
+    }
+  }
+  return out;
+}
+
+/** A fetched record in the contract's shape. */
+export function toRecord(m: Message): RawRecord {
+  const key = m.key === undefined || m.key === null ? null : typeof m.key === "string" ? Buffer.from(m.key) : m.key;
+  return {
+    key,
+    value: m.value ?? null,
+    headers: m.headers ? toHeaders(m.headers) : undefined,
+    offset: String(m.offset),
+    timestamp: String(m.timestamp ?? -1),
+  };
+}
+
+/** The state of a partition just assigned. */
+export function newHeld(tp: TopicPartition): Held {
+  return {
+    tp,
+    generation: 0,
+    paused: false,
+    throttled: false,
+    rewindTo: undefined,
+    seeks: 0,
+    moved: false,
+    seekTarget: undefined,
+    tail: Promise.resolve(),
+    queued: 0,
+  };
+}
