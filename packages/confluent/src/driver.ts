@@ -132,7 +132,6 @@ const CAPABILITIES: DriverCapabilities = {
   assignmentStrategies: ["roundrobin", "range", "cooperative-sticky"],
   patternPicksUpNewTopics: true,
   network: true,
-  commitInBatch: false,
   // The idempotent producer keeps each partition's records in the order they were handed over,
   // retries included, so coalesced sends can overlap.
   maxSendsInFlight: 8,

@@ -12,7 +12,7 @@ import type {
   CommitOptions,
 } from "./driver.js";
 
-/** What a client's batch callback offers (kafkajs and confluent's KafkaJS-style API alike). */
+/** What a client's batch callback offers (kafkajs' eachBatch; the confluent driver builds its own). */
 export interface ClientBatchControl {
   resolveOffset(offset: string): void;
   heartbeat(): Promise<void>;
@@ -99,7 +99,7 @@ export function groupByTopic(partitions: readonly TopicPartition[]): { topic: st
 /** A stable map key for a topic partition. */
 export const partitionKey = keyOf;
 
-/** The consumer API kafkajs and confluent's KafkaJS-style client share. */
+/** The consumer API of KafkaJS-shaped clients (kafkajs, confluent's KafkaJS-style API). */
 export interface KafkaJsStyleClient {
   disconnect(): Promise<void>;
   commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<unknown>;

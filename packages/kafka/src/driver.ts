@@ -190,13 +190,6 @@ export interface DriverCapabilities {
   readonly patternPicksUpNewTopics: boolean;
   /** Real network transport (false for the in-memory test driver). */
   readonly network: boolean;
-  /**
-   * A batch's offsets are committed before its batch callback returns (besides the commits
-   * that follow settlements in the background). Needed by confluent's KafkaJS-style consumer:
-   * when a stop follows a batch whose commit was left to the background, its disconnect can
-   * hang. Clients without this flag never wait for commits between batches.
-   */
-  readonly commitInBatch?: boolean;
   /** Most records per coalesced send that suit the client (default 5,000). */
   readonly maxSendRecords?: number;
   /**

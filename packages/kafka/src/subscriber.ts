@@ -305,10 +305,8 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       await this.#schedule(takeAll(), state, config);
       return;
     }
-    // Offsets are committed in the background as messages settle (see #requestCommit), and
-    // before the batch ends where the client needs that.
+    // Offsets are committed in the background as messages settle (see #requestCommit).
     await this.#dispatch(takeAll(), config, live, control);
-    if (this.#host.driver.capabilities.commitInBatch) await this.#committer.commit([state]);
   }
 
   /**
