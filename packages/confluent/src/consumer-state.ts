@@ -24,9 +24,11 @@ export interface Held {
   generation: number;
   /** Paused by the shared layer. */
   paused: boolean;
-  /** Paused here while a batch runs and another waits behind it (bounds what is fetched). */
+  /** Paused here because too many batches of it wait (bounds what is fetched). */
   throttled: boolean;
-  /** Where fetching must start again on resume (records fetched while paused, not processed). */
+  /** Resumed by the shared layer while batches from before the pause drain; flows once they did. */
+  resuming: boolean;
+  /** Where fetching must start again once the partition flows (records a pause left unprocessed). */
   rewindTo: number | undefined;
   /** Seeks so far: a batch fetched before one leaves the position to it. */
   seeks: number;
@@ -39,6 +41,7 @@ export interface Held {
   seekTarget: number | undefined;
   /** Batches handed over or waiting, in order; the next waits for the previous. */
   tail: Promise<void>;
+  /** How many of those there are. */
   queued: number;
 }
 
@@ -84,6 +87,7 @@ export function newHeld(tp: TopicPartition): Held {
     generation: 0,
     paused: false,
     throttled: false,
+    resuming: false,
     rewindTo: undefined,
     seeks: 0,
     moved: false,

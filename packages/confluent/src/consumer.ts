@@ -170,12 +170,30 @@ export class ConfluentConsumer implements DriverConsumer {
       const held = this.#held.get(partitionKey(topic, partition));
       if (!held?.paused) continue;
       held.paused = false;
-      // Records fetched while paused and not processed are fetched again.
-      if (held.rewindTo !== undefined) this.#seek(topic, partition, held.rewindTo);
-      held.rewindTo = undefined;
-      if (!held.throttled) resumed.push({ topic, partition });
+      // Batches fetched before the pause still drain: fetching restarts once they did.
+      if (held.queued > 0) {
+        held.resuming = true;
+        continue;
+      }
+      this.#applyRewind(held);
+      resumed.push({ topic, partition });
     }
     if (resumed.length > 0) this.#client.resume(resumed);
+  }
+
+  /**
+   * Fetching of a partition must restart at `first` (or earlier) because a pause left records
+   * unprocessed: at once if it flows and nothing of it is queued, else when that holds.
+   */
+  #rewind(held: Held, first: number): void {
+    held.rewindTo = held.rewindTo === undefined ? first : Math.min(held.rewindTo, first);
+    if (!held.paused && !held.resuming && held.queued === 0) this.#applyRewind(held);
+  }
+
+  #applyRewind(held: Held): void {
+    if (held.rewindTo === undefined) return;
+    this.#seek(held.tp.topic, held.tp.partition, held.rewindTo);
+    held.rewindTo = undefined;
   }
 
   #seek(topic: string, partition: number, offset: number): void {
@@ -250,14 +268,14 @@ export class ConfluentConsumer implements DriverConsumer {
       if (held.moved) {
         if (!dropped.has(held)) dropped.set(held, m.offset);
       } else if (held.paused) {
-        held.rewindTo = held.rewindTo === undefined ? m.offset : Math.min(held.rewindTo, m.offset);
+        this.#rewind(held, m.offset);
       } else {
         records!.push(toRecord(m));
       }
     }
     for (const [h, first] of dropped) {
       if (h.seekTarget !== undefined) this.#seek(h.tp.topic, h.tp.partition, h.seekTarget);
-      else if (h.paused) h.rewindTo = h.rewindTo === undefined ? first : Math.min(h.rewindTo, first);
+      else this.#rewind(h, first);
     }
     return [...slices].map(([h, list]) => ({ held: h, records: list, generation: h.generation, seeks: h.seeks }));
   }
@@ -286,14 +304,18 @@ export class ConfluentConsumer implements DriverConsumer {
   #dequeued(held: Held): void {
     held.queued--;
     if (!held.throttled) this.#queued--;
-    else if (held.queued === 0) {
+    if (held.queued === 0) {
+      // Paused here (throttled) or resumed by the shared layer meanwhile: it flows again now.
+      const pausedHere = held.throttled || held.resuming;
       held.throttled = false;
+      held.resuming = false;
       if (
         !held.paused &&
         this.#held.get(partitionKey(held.tp.topic, held.tp.partition)) === held &&
         this.#gate.running
       ) {
-        this.#client.resume([held.tp]);
+        this.#applyRewind(held);
+        if (pausedHere) this.#client.resume([held.tp]);
       }
     }
     const wake = this.#drained;
@@ -344,16 +366,16 @@ export class ConfluentConsumer implements DriverConsumer {
   }
 
   /**
-   * Records from `first` on were fetched but not processed: if the partition was paused since,
-   * fetching restarts there on resume; if nothing moved it since, it restarts there now. A seek
-   * or a revoke since decides by itself.
+   * Records from `first` on were fetched but not processed. A seek or a revoke since decides by
+   * itself; after a pause, fetching restarts there on resume; if nothing moved the partition, it
+   * is sought there now (so later batches of it, already fetched, are dropped as stale).
    */
   #stale(held: Held, generation: number, seeks: number, first: number): void {
-    if (this.#held.get(partitionKey(held.tp.topic, held.tp.partition)) !== held || !this.#gate.running) return;
+    const { topic, partition } = held.tp;
+    if (this.#held.get(partitionKey(topic, partition)) !== held || !this.#gate.running) return;
     if (held.seeks !== seeks) return;
-    if (held.paused && held.rewindTo === undefined) held.rewindTo = first;
-    else if (held.paused) held.rewindTo = Math.min(held.rewindTo!, first);
-    else if (held.generation === generation) this.#seek(held.tp.topic, held.tp.partition, first);
+    if (held.generation === generation && !held.paused) this.seek({ topic, partition, offset: String(first) });
+    else this.#rewind(held, first);
   }
 
   /**

@@ -331,6 +331,39 @@ export function defineDriverSuite(def: DriverSuiteDefinition): void {
       expect(items.find((r) => r.partition === 0)?.value?.toString()).toBe("p0");
     });
 
+    it("records a batch left unresolved when its partition was paused come again after resume", async () => {
+      const d = await driver();
+      const t = await topic();
+      await d.send(["a", "b", "c", "d"].map((v) => plain(t, v)));
+      const rec = new Recorder();
+      const held = new Events<string>();
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let holding = true;
+      rec.onBatch = async (batch, control) => {
+        for (const m of batch.messages) {
+          if (holding && m.offset === "2") {
+            // The first time "c" arrives: wait for the pause, then leave c and d unresolved.
+            holding = false;
+            held.push(m.offset);
+            await released;
+            return;
+          }
+          rec.records.push({ topic: batch.topic, partition: batch.partition, ...m, headers: m.headers ?? {} });
+          control.resolveOffset(m.offset);
+        }
+      };
+      const { consumer } = await consume(d, { kind: "topics", topics: [t] }, { recorder: rec });
+      await held.until((h) => h.length >= 1, "the batch to reach c");
+      consumer.pause([{ topic: t, partition: 0 }]);
+      release();
+      consumer.resume([{ topic: t, partition: 0 }]);
+      const items = await rec.records.until((r) => r.length >= 4, "c and d after the resume");
+      expect(items.map((r) => r.value?.toString())).toEqual(["a", "b", "c", "d"]);
+    });
+
     it("a pattern subscription receives from matching topics only (whole-name match)", async () => {
       const d = await driver();
       const prefix = uniqueName("pat");
