@@ -22,6 +22,8 @@ export interface Held {
   readonly tp: TopicPartition;
   /** Bumped by seek and pause: batches started before are stale. */
   generation: number;
+  /** Taken away by a rebalance (a later assignment gets a new state). */
+  revoked: boolean;
   /** Paused by the shared layer. */
   paused: boolean;
   /** Paused here because too many batches of it wait (bounds what is fetched). */
@@ -85,6 +87,7 @@ export function newHeld(tp: TopicPartition): Held {
   return {
     tp,
     generation: 0,
+    revoked: false,
     paused: false,
     throttled: false,
     resuming: false,

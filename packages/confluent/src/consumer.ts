@@ -309,11 +309,7 @@ export class ConfluentConsumer implements DriverConsumer {
       const pausedHere = held.throttled || held.resuming;
       held.throttled = false;
       held.resuming = false;
-      if (
-        !held.paused &&
-        this.#held.get(partitionKey(held.tp.topic, held.tp.partition)) === held &&
-        this.#gate.running
-      ) {
+      if (!held.paused && !held.revoked && this.#gate.running) {
         this.#applyRewind(held);
         if (pausedHere) this.#client.resume([held.tp]);
       }
@@ -334,8 +330,7 @@ export class ConfluentConsumer implements DriverConsumer {
 
   async #runSlice({ held, records, generation, seeks }: Slice): Promise<void> {
     const { topic, partition } = held.tp;
-    const key = partitionKey(topic, partition);
-    const current = (): boolean => held.generation === generation && this.#held.get(key) === held;
+    const current = (): boolean => held.generation === generation && !held.revoked;
     if (!current() || !this.#gate.running) {
       this.#stale(held, generation, seeks, Number(records[0]!.offset));
       return;
@@ -372,7 +367,7 @@ export class ConfluentConsumer implements DriverConsumer {
    */
   #stale(held: Held, generation: number, seeks: number, first: number): void {
     const { topic, partition } = held.tp;
-    if (this.#held.get(partitionKey(topic, partition)) !== held || !this.#gate.running) return;
+    if (held.revoked || !this.#gate.running) return;
     if (held.seeks !== seeks) return;
     if (held.generation === generation && !held.paused) this.seek({ topic, partition, offset: String(first) });
     else this.#rewind(held, first);
@@ -417,6 +412,7 @@ export class ConfluentConsumer implements DriverConsumer {
       const held = this.#held.get(key);
       if (!held) continue;
       this.#held.delete(key);
+      held.revoked = true;
       revoked.push(held.tp);
     }
     this.#gate.revoke(revoked);

@@ -27,7 +27,7 @@ export class BatchGate {
   readonly #callbacks: ConsumerCallbacks;
   readonly #inFlight = new Set<Promise<void>>();
   /** Bumped per partition on revoke: a batch whose partition moved on is stale. */
-  readonly #epochs = new Map<string, number>();
+  readonly #epochs = new Map<string, { n: number }>();
   /** True between a successful start and stop: batches are handed over only then. */
   running = false;
 
@@ -37,10 +37,18 @@ export class BatchGate {
 
   /** Marks partitions revoked: batches of them started before now are stale. */
   revoke(partitions: readonly TopicPartition[]): void {
-    for (const { topic, partition } of partitions) {
-      const key = keyOf(topic, partition);
-      this.#epochs.set(key, (this.#epochs.get(key) ?? 0) + 1);
+    for (const { topic, partition } of partitions) this.#epoch(topic, partition).n++;
+  }
+
+  /** The partition's revoke counter (one object, so a batch compares it without a lookup). */
+  #epoch(topic: string, partition: number): { n: number } {
+    const key = keyOf(topic, partition);
+    let epoch = this.#epochs.get(key);
+    if (!epoch) {
+      epoch = { n: 0 };
+      this.#epochs.set(key, epoch);
     }
+    return epoch;
   }
 
   /**
@@ -51,15 +59,15 @@ export class BatchGate {
   run(batch: RawBatch, client: ClientBatchControl, maxBatchSize = Number.POSITIVE_INFINITY): Promise<void> {
     if (!this.running) return Promise.resolve();
     if (batch.messages.length > maxBatchSize) return this.#chunked(batch, client, maxBatchSize);
-    const key = keyOf(batch.topic, batch.partition);
-    const epoch = this.#epochs.get(key) ?? 0;
+    const slot = this.#epoch(batch.topic, batch.partition);
+    const epoch = slot.n;
     const control: BatchControl = {
       // Moves the client's next fetch position; commits are explicit.
       resolveOffset: (offset) => client.resolveOffset(offset),
       heartbeat: () => client.heartbeat(),
       isRunning: () => this.running && client.isRunning(),
       // Clients mark a batch stale on seek (and pause); revokes are tracked here.
-      isStale: () => client.isStale() || (this.#epochs.get(key) ?? 0) !== epoch,
+      isStale: () => client.isStale() || slot.n !== epoch,
     };
     const done = this.#callbacks.onBatch(batch, control);
     this.#inFlight.add(done);
@@ -67,10 +75,10 @@ export class BatchGate {
   }
 
   async #chunked(batch: RawBatch, client: ClientBatchControl, size: number): Promise<void> {
-    const key = keyOf(batch.topic, batch.partition);
-    const epoch = this.#epochs.get(key) ?? 0;
+    const slot = this.#epoch(batch.topic, batch.partition);
+    const epoch = slot.n;
     for (let i = 0; i < batch.messages.length; i += size) {
-      if (!this.running || !client.isRunning() || client.isStale() || (this.#epochs.get(key) ?? 0) !== epoch) return;
+      if (!this.running || !client.isRunning() || client.isStale() || slot.n !== epoch) return;
       await this.run(
         { topic: batch.topic, partition: batch.partition, messages: batch.messages.slice(i, i + size) },
         client,
