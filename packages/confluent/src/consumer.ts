@@ -18,7 +18,7 @@ import type {
 } from "@faststream/kafka";
 import { BatchGate, partitionKey, Semaphore } from "@faststream/kafka";
 import confluent, { type Message } from "@confluentinc/kafka-javascript";
-import { consumerConfig, consumerTopicConfig } from "./consumer-config.js";
+import { consumerConfig, consumerTopicConfig } from "./config.js";
 import { type Held, type NativeConsumer, newHeld, type Slice, toRecord } from "./consumer-state.js";
 import { toLibrdkafkaPattern } from "./pattern.js";
 

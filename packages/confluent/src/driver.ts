@@ -2,7 +2,6 @@
  * The confluent driver: what differs between `@confluentinc/kafka-javascript` (librdkafka) and
  * the other clients, behind the driver contract of `@faststream/kafka`.
  */
-import type { Logger } from "@faststream/core";
 import type {
   ConsumerCallbacks,
   ConsumerSpec,
@@ -17,107 +16,8 @@ import type {
 import { toLibrdkafkaPattern } from "./pattern.js";
 import confluent from "@confluentinc/kafka-javascript";
 import { ConfluentConsumer } from "./consumer.js";
-import { librdkafkaSecurity } from "./security.js";
-
-const { KafkaJS } = confluent;
-type ConfluentKafka = InstanceType<typeof KafkaJS.Kafka>;
-type ConfluentProducer = ReturnType<ConfluentKafka["producer"]>;
-
-/** librdkafka's produce() on the client's internal producer (the typings do not expose it). */
-interface InternalProducer {
-  produce(
-    topic: string,
-    partition: number,
-    value: Buffer | null,
-    key: Buffer | string | null,
-    timestamp: number,
-    opaque: Delivery,
-    headers: Record<string, Buffer | string>[] | null,
-  ): void;
-}
-
-/** Headers in librdkafka's shape: one single-key object per header. */
-function rdkafkaHeaders(headers: Record<string, Buffer | string>): Record<string, Buffer | string>[] | null {
-  const out: Record<string, Buffer | string>[] = [];
-  for (const k in headers) out.push({ [k]: headers[k]! });
-  return out.length ? out : null;
-}
-/** One `send`: settles once every record's delivery report arrived, or at the first failure. */
-class PendingSend {
-  readonly #records: readonly OutgoingRecord[];
-  readonly #out: RecordMetadata[];
-  #left: number;
-  #resolve: ((metas: RecordMetadata[]) => void) | undefined;
-  #reject: (err: unknown) => void;
-
-  constructor(
-    records: readonly OutgoingRecord[],
-    resolve: (metas: RecordMetadata[]) => void,
-    reject: (err: unknown) => void,
-  ) {
-    this.#records = records;
-    this.#out = new Array(records.length);
-    this.#left = records.length;
-    this.#resolve = resolve;
-    this.#reject = reject;
-    if (records.length === 0) resolve(this.#out);
-  }
-
-  delivered(index: number, partition: number, offset: number | string | null): void {
-    const n = offset === null || offset === undefined ? -1 : Number(offset);
-    this.#out[index] = {
-      topic: this.#records[index]!.topic,
-      partition: partition ?? -1,
-      offset: n < 0 || Number.isNaN(n) ? undefined : String(offset),
-    };
-    if (--this.#left === 0 && this.#resolve) this.#resolve(this.#out);
-  }
-
-  failed(err: unknown): void {
-    if (!this.#resolve) return;
-    this.#resolve = undefined;
-    this.#reject(err);
-  }
-}
-
-/**
- * A record's opaque: the client's delivery-report handler calls `resolve` or `reject` on it.
- * Methods on a prototype, so a record costs one small object (no promise, no closures).
- */
-class Delivery {
-  readonly #send: PendingSend;
-  readonly #index: number;
-
-  constructor(send: PendingSend, index: number) {
-    this.#send = send;
-    this.#index = index;
-  }
-
-  resolve(meta: { partition: number; baseOffset: number | string | null }): void {
-    this.#send.delivered(this.#index, meta.partition, meta.baseOffset);
-  }
-
-  reject(err: unknown): void {
-    this.#send.failed(err);
-  }
-}
-
-type ConfluentLogger = NonNullable<
-  NonNullable<NonNullable<ConstructorParameters<typeof KafkaJS.Kafka>[0]>["kafkaJS"]>["logger"]
->;
-
-/** Routes the client's log lines into the broker logger (warnings and errors only). */
-function confluentLogger(logger: Logger): ConfluentLogger {
-  const make = (): ConfluentLogger => ({
-    info: () => {},
-    debug: () => {},
-    warn: (message, extra) => logger.warn({ client: "confluent", ...extra }, message),
-    error: (message, extra) => logger.error({ client: "confluent", ...extra }, message),
-    namespace: () => make(),
-    setLogLevel: () => {},
-  });
-  return make();
-}
+import { connectionConfig } from "./config.js";
+import { ConfluentProducer } from "./producer.js";
 
 /**
  * What librdkafka can do: static membership (`group.instance.id`), `max.poll.interval.ms`, the
@@ -132,84 +32,37 @@ const CAPABILITIES: DriverCapabilities = {
   assignmentStrategies: ["roundrobin", "range", "cooperative-sticky"],
   patternPicksUpNewTopics: true,
   network: true,
-  // The idempotent producer keeps each partition's records in the order they were handed over,
-  // retries included, so coalesced sends can overlap.
-  maxSendsInFlight: 8,
 };
 
 class ConfluentDriver implements KafkaDriver {
   readonly capabilities = CAPABILITIES;
   readonly #config: DriverConfig;
-  readonly #kafka: ConfluentKafka;
   readonly #producer: ConfluentProducer;
 
   constructor(config: DriverConfig) {
     this.#config = config;
-    this.#kafka = new KafkaJS.Kafka({
-      kafkaJS: {
-        clientId: config.clientId,
-        brokers: [...config.brokers],
-        connectionTimeout: config.connectTimeoutMs,
-        requestTimeout: config.requestTimeoutMs,
-        logger: confluentLogger(config.logger),
-        logLevel: KafkaJS.logLevel.WARN,
-      },
-      ...librdkafkaSecurity(config.security),
-    });
-    this.#producer = this.#kafka.producer({
-      // librdkafka's default partitioner (consistent_random, CRC32) differs from the Java and
-      // kafkajs clients; murmur2_random matches them: same key, same partition everywhere.
-      partitioner: "murmur2_random",
-      "linger.ms": 5,
-      // Retries neither reorder nor duplicate a partition's records (the Java client's default).
-      "enable.idempotence": true,
-      kafkaJS: { allowAutoTopicCreation: true },
-    });
+    this.#producer = new ConfluentProducer(config);
   }
 
   connect(): Promise<void> {
     return this.#producer.connect();
   }
 
-  async disconnect(): Promise<void> {
-    await this.#producer.flush({ timeout: 30_000 }).catch(() => undefined);
-    await this.#producer.disconnect();
+  disconnect(): Promise<void> {
+    return this.#producer.disconnect();
   }
 
   /**
-   * Produces every record straight through librdkafka's `produce()` (the client's internal
-   * producer), each with its own delivery report: the report carries the record's own partition
-   * and offset, and the KafkaJS-style `send()` would add a promise chain, option checks and a
-   * per-call merge of the reports. The KafkaJS-style layer still owns delivery: its report
-   * handler settles the {@link Delivery} passed as each record's opaque, and the send settles
-   * once all of them did. librdkafka batches the records on the wire (`linger.ms`).
+   * Produces every record through librdkafka's native `produce()`, each with its own delivery
+   * report (the record's own partition and offset); resolves once all were acknowledged.
    */
   send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
-    const internal = (
-      this.#producer as unknown as { _getInternalClient(): InternalProducer | null }
-    )._getInternalClient();
-    if (!internal) return Promise.reject(new Error("the producer is not connected"));
-    return new Promise<RecordMetadata[]>((resolve, reject) => {
-      const send = new PendingSend(records, resolve, reject);
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!;
-        try {
-          internal.produce(
-            r.topic,
-            r.partition ?? -1,
-            r.value,
-            r.key,
-            r.timestamp !== undefined ? Number(r.timestamp) : 0,
-            new Delivery(send, i),
-            rdkafkaHeaders(r.headers),
-          );
-        } catch (err) {
-          // Records already handed over still get their reports; the send fails as a whole.
-          send.failed(err);
-          return;
-        }
-      }
-    });
+    return this.#producer.send(records);
+  }
+
+  /** Hands one record to librdkafka at once (no coalescing: librdkafka batches by `linger.ms`). */
+  sendOne(record: OutgoingRecord): Promise<RecordMetadata> {
+    return this.#producer.sendOne(record);
   }
 
   checkSubscription(subscription: Subscription): void {
@@ -229,13 +82,7 @@ class ConfluentDriver implements KafkaDriver {
     const timeout = Math.max(1, Math.floor(timeoutMs));
     let client: InstanceType<typeof confluent.Producer>;
     try {
-      client = new confluent.Producer({
-        "bootstrap.servers": this.#config.brokers.join(","),
-        "client.id": `${this.#config.clientId}-ping`,
-        "socket.connection.setup.timeout.ms": Math.max(1000, this.#config.connectTimeoutMs),
-        "socket.timeout.ms": Math.max(10, this.#config.requestTimeoutMs),
-        ...librdkafkaSecurity(this.#config.security),
-      });
+      client = new confluent.Producer(connectionConfig(this.#config, `${this.#config.clientId}-ping`));
     } catch {
       return false;
     }

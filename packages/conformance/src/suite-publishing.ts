@@ -1,4 +1,4 @@
-import { EncodeError } from "@faststream/core";
+import { EncodeError, PublishError } from "@faststream/core";
 import { KafkaResponse, partitionForKey } from "@faststream/kafka";
 import { expect, it } from "vitest";
 import { fastConsumer, type SuiteContext } from "./context.js";
@@ -82,6 +82,42 @@ export function publishingCases(ctx: SuiteContext): void {
     await broker.publish(null, t, { key: "gone" });
     const [r] = await got.waitFor(1);
     expect(r).toMatchObject({ body: null, key: "gone", raw: null });
+  });
+
+  it("a record over maxRecordBytes fails its own publish with a PublishError naming the topic", async () => {
+    const t = await ctx.topic();
+    const broker = await ctx.broker();
+    const got = await sink(broker, t, "bytes");
+    await broker.start();
+    // Over the default limit (1 MiB, Kafka brokers' default), which librdkafka would also refuse.
+    const tooBig = Buffer.alloc(2 * 1024 * 1024, 1);
+    const [refused, after] = await Promise.allSettled([
+      broker.publish(tooBig, t),
+      broker.publish(Buffer.from("after"), t),
+    ]);
+    expect(refused.status).toBe("rejected");
+    const err = (refused as PromiseRejectedResult).reason as Error;
+    expect(err).toBeInstanceOf(PublishError);
+    expect(err.message).toContain(t);
+    expect(err.message).toContain("maxRecordBytes");
+    expect(after.status).toBe("fulfilled");
+    const [batchTooBig, batchOk] = await broker.publishBatch([{ body: tooBig }, { body: Buffer.from("batch") }], t);
+    expect(batchTooBig!.ok).toBe(false);
+    expect(!batchTooBig!.ok && batchTooBig!.error).toBeInstanceOf(PublishError);
+    expect(batchOk!.ok).toBe(true);
+    const seen = await got.waitFor(2);
+    expect(seen.map((r) => r.raw?.toString()).sort()).toEqual(["after", "batch"]);
+  });
+
+  it("a raised maxRecordBytes lets a record bigger than 1 MiB through on every adapter", async () => {
+    const t = await ctx.topic();
+    const broker = await ctx.broker({ maxRecordBytes: 3 * 1024 * 1024 });
+    const got = await sink(broker, t, "bytes");
+    await broker.start();
+    const big = Buffer.alloc(2 * 1024 * 1024, 7);
+    await broker.publish(big, t);
+    const [r] = await got.waitFor(1);
+    expect(r!.raw?.equals(big)).toBe(true);
   });
 
   it("publishes a batch with per-message keys and reports a bad message on its own", async () => {

@@ -10,7 +10,7 @@ import {
   PublishError,
   StateError,
 } from "@faststream/core";
-import { DEFAULT_COALESCER_LIMITS, SendCoalescer } from "./coalescer.js";
+import { DEFAULT_COALESCER_LIMITS, recordBytes, SendCoalescer } from "./coalescer.js";
 import type { SubscriberDecl } from "./declaration.js";
 import type { DriverFactory, KafkaDriver, OutgoingRecord, RecordMetadata } from "./driver.js";
 import {
@@ -54,13 +54,16 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   #state: State = "idle";
   #connecting: Promise<void> | undefined;
   readonly #requests: RequestClient;
-  /** Single-record publishes of one event-loop turn leave in one send, in order. */
+  /**
+   * Single-record publishes of one event-loop turn leave in one send, in order (drivers
+   * without `sendOne`; those with it hand each publish straight to their client).
+   */
   readonly #coalescer = new SendCoalescer(
     (records) => this.#sendMany(records),
     () => ({
       maxRecords: this.#driver.capabilities.maxSendRecords ?? DEFAULT_COALESCER_LIMITS.maxRecords,
       maxBytes: DEFAULT_COALESCER_LIMITS.maxBytes,
-      maxInFlight: this.#driver.capabilities.maxSendsInFlight ?? DEFAULT_COALESCER_LIMITS.maxInFlight,
+      maxInFlight: DEFAULT_COALESCER_LIMITS.maxInFlight,
     }),
   );
 
@@ -90,6 +93,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
       logger: this.logger,
       connectTimeoutMs: config.connectTimeoutMs,
       requestTimeoutMs: config.requestTimeoutMs,
+      maxRecordBytes: config.maxRecordBytes,
       security: config.security,
     });
   }
@@ -221,7 +225,9 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
       try {
         const { body, ...options } = item;
         checkPublishOptions(options, false);
-        records.push(buildRecord(topic, body, options, undefined, this.#codecFor(options)));
+        const record = buildRecord(topic, body, options, undefined, this.#codecFor(options));
+        this.#checkSize(record);
+        records.push(record);
         index.push(i);
       } catch (err) {
         results[i] = { ok: false, error: err as Error };
@@ -246,13 +252,29 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
       : this.scope.resolveCodec();
   }
 
+  /** Refuses a record over `maxRecordBytes` with a PublishError naming the topic and both sizes. */
+  #checkSize(record: OutgoingRecord): void {
+    const size = recordBytes(record);
+    const max = this.config.maxRecordBytes;
+    if (size > max) {
+      throw new PublishError(record.topic, `the record has ${size} bytes, more than maxRecordBytes (${max})`);
+    }
+  }
+
   #send(record: OutgoingRecord): Promise<RecordMetadata> {
     if (this.#state === "idle") {
       return Promise.reject(
         new StateError("the broker is not connected: call broker.start() (or app.start()) before publishing"),
       );
     }
-    return this.#coalescer.send(record);
+    try {
+      this.#checkSize(record);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.#connecting) return this.#connecting.then(() => this.#send(record));
+    const driver = this.#driver;
+    return driver.sendOne ? driver.sendOne(record) : this.#coalescer.send(record);
   }
 
   async #sendMany(records: OutgoingRecord[]): Promise<RecordMetadata[]> {

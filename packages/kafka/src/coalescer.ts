@@ -27,7 +27,8 @@ export interface CoalescerLimits {
 
 export const DEFAULT_COALESCER_LIMITS: CoalescerLimits = { maxRecords: 5_000, maxBytes: 768 * 1024, maxInFlight: 1 };
 
-function recordBytes(r: OutgoingRecord): number {
+/** Payload bytes of a record: key, value, header names and values. */
+export function recordBytes(r: OutgoingRecord): number {
   let n = (r.value?.length ?? 0) + (r.key?.length ?? 0);
   const headers = r.headers;
   if (headers) for (const k in headers) n += k.length + (headers[k]?.length ?? 0);

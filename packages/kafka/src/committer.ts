@@ -22,6 +22,13 @@ export interface PartitionState {
 /** The map key of a topic partition. @internal */
 export const partitionStateKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
+/**
+ * Least time between the starts of two background commits. Settlements made meanwhile go in
+ * the next commit; a crash can redeliver at most this much more work. Final commits (stop,
+ * revoke) are not delayed.
+ */
+const COMMIT_SPACING_MS = 20;
+
 /** The final commit on stop waits for the broker's answer. */
 const ACKNOWLEDGED: CommitOptions = { acknowledged: true };
 
@@ -94,7 +101,12 @@ export class Committer {
     this.#running = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       do {
         this.#again = false;
+        const started = performance.now();
         await this.commit(this.#source.partitions.values());
+        // Clients that queue a commit and return (librdkafka) would otherwise commit once per
+        // event-loop turn: the next commit starts at least COMMIT_SPACING_MS after this one.
+        const wait = COMMIT_SPACING_MS - (performance.now() - started);
+        if (this.#again && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       } while (this.#again && this.#source.consumer() !== undefined);
       this.#running = undefined;
     });

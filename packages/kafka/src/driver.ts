@@ -169,6 +169,11 @@ export interface DriverConfig {
   readonly logger: Logger;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  /**
+   * Largest record the shared layer lets through (it refuses bigger ones itself); a client
+   * with a limit of its own raises that limit to at least this.
+   */
+  readonly maxRecordBytes?: number;
   /** TLS/SASL settings (validated); a driver throws SetupError for what its client cannot honour. */
   readonly security?: SecurityOptions | undefined;
 }
@@ -192,12 +197,6 @@ export interface DriverCapabilities {
   readonly network: boolean;
   /** Most records per coalesced send that suit the client (default 5,000). */
   readonly maxSendRecords?: number;
-  /**
-   * Most coalesced sends in flight at once (default 1). More than one only for a client that
-   * writes the records of overlapping `send` calls to each partition in call order even when it
-   * retries (e.g. librdkafka, which queues records per partition as they are handed over).
-   */
-  readonly maxSendsInFlight?: number;
 }
 
 /** The client-library driver contract. */
@@ -212,6 +211,14 @@ export interface KafkaDriver {
    * in input order. Rejects if any record failed.
    */
   send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]>;
+  /**
+   * Optional: produces one record at once and resolves with where it landed; rejects with a
+   * `PublishError`. Only for a client that batches records on the wire by itself and writes each
+   * partition's records in call order, retries included (librdkafka): the broker then hands
+   * every publish straight over instead of coalescing the publishes of a turn into one `send`.
+   * Calls to `send` and `sendOne` keep their order.
+   */
+  sendOne?(record: OutgoingRecord): Promise<RecordMetadata>;
   /** Creates a consumer (not yet started). */
   createConsumer(spec: ConsumerSpec, callbacks: ConsumerCallbacks): DriverConsumer;
   /**

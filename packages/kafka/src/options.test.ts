@@ -35,6 +35,7 @@ describe("resolveBrokerOptions", () => {
       replyTopic: "faststream.replies.faststream",
       replyMaxWaitMs: 100,
       security: undefined,
+      maxRecordBytes: 1_048_576,
     });
     expect(resolveBrokerOptions("localhost:9092", { clientId: "svc" }).replyTopic).toBe("faststream.replies.svc");
     expect(() => resolveBrokerOptions("localhost:9092", { replyTopic: "bad topic" })).toThrow(/replyTopic/);
@@ -88,6 +89,8 @@ describe("resolveBrokerOptions", () => {
     expect(setupOption(() => resolveBrokerOptions("a:1", { requestTimeoutMs: 1.5 }))).toBe("requestTimeoutMs");
     expect(setupOption(() => resolveBrokerOptions("a:1", { gracefulTimeoutMs: -1 }))).toBe("gracefulTimeoutMs");
     expect(setupOption(() => resolveBrokerOptions("a:1", { replyMaxWaitMs: 0 }))).toBe("replyMaxWaitMs");
+    expect(setupOption(() => resolveBrokerOptions("a:1", { maxRecordBytes: 0 }))).toBe("maxRecordBytes");
+    expect(resolveBrokerOptions("a:1", { maxRecordBytes: 5_000_000 }).maxRecordBytes).toBe(5_000_000);
     const ok = resolveBrokerOptions("a:1", {
       logLevel: "silent",
       clientId: "svc",

@@ -49,6 +49,13 @@ export interface KafkaBrokerOptions {
   readonly replyMaxWaitMs?: number;
   /** TLS and SASL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER), mapped to each client. */
   readonly security?: SecurityOptions;
+  /**
+   * Largest record a publish may send, in bytes (key, value, header names and values). A
+   * bigger one fails its own publish with a `PublishError` before it reaches the client, on
+   * every adapter alike. Default 1,048,576: Kafka brokers' default record limit
+   * (`message.max.bytes`). Raise it together with the topic's `max.message.bytes`.
+   */
+  readonly maxRecordBytes?: number;
 }
 
 /** Options of one publish. */
@@ -82,6 +89,7 @@ const BROKER_KEYS = new Set([
   "gracefulTimeoutMs",
   "connectTimeoutMs",
   "requestTimeoutMs",
+  "maxRecordBytes",
   "startTimeoutMs",
   "middlewares",
   "codec",
@@ -124,7 +132,11 @@ export interface ResolvedBrokerOptions {
   readonly replyTopic: string;
   readonly replyMaxWaitMs: number;
   readonly security: SecurityOptions | undefined;
+  readonly maxRecordBytes: number;
 }
+
+/** Kafka brokers' default record limit (`message.max.bytes`, 1 MiB). */
+export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
 
 /** Validates and normalises broker options (SetupError names the bad option). */
 export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptions): ResolvedBrokerOptions {
@@ -158,6 +170,7 @@ export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptio
     requestTimeoutMs: positiveInt(options.requestTimeoutMs, "requestTimeoutMs", 30_000),
     startTimeoutMs: positiveInt(options.startTimeoutMs, "startTimeoutMs", 60_000),
     security: checkSecurity(options.security),
+    maxRecordBytes: positiveInt(options.maxRecordBytes, "maxRecordBytes", DEFAULT_MAX_RECORD_BYTES, 1),
     replyMaxWaitMs: positiveInt(options.replyMaxWaitMs, "replyMaxWaitMs", 100),
     replyTopic: checkTopic(
       options.replyTopic ?? `faststream.replies.${options.clientId ?? "faststream"}`,

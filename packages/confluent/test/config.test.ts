@@ -1,6 +1,6 @@
 import type { ConsumerSpec, DriverConfig } from "@faststream/kafka";
 import { describe, expect, it } from "vitest";
-import { consumerConfig, consumerTopicConfig } from "../src/consumer-config.js";
+import { consumerConfig, consumerTopicConfig, producerConfig } from "../src/config.js";
 
 const driver: DriverConfig = {
   brokers: ["a:9092", "b:9092"],
@@ -87,5 +87,31 @@ describe("consumerConfig", () => {
     expect(plain).not.toHaveProperty("fetch.min.bytes");
     const set = consumerConfig(driver, { ...spec, groupInstanceId: "pod-1", minBytes: 1_024 }, rebalance);
     expect(set).toMatchObject({ "group.instance.id": "pod-1", "fetch.min.bytes": 1_024 });
+  });
+});
+
+describe("producerConfig", () => {
+  it("reports every delivery, partitions like Kafka's clients and stays idempotent", () => {
+    const c = producerConfig(driver) as Record<string, unknown>;
+    expect(c).toMatchObject({
+      "bootstrap.servers": "a:9092,b:9092",
+      "client.id": "app",
+      "socket.connection.setup.timeout.ms": 3_000,
+      "socket.timeout.ms": 20_000,
+      partitioner: "murmur2_random",
+      "enable.idempotence": true,
+      dr_cb: true,
+    });
+  });
+
+  it("raises librdkafka's record limit above maxRecordBytes, never below its own default", () => {
+    const limit = (maxRecordBytes?: number): unknown =>
+      (producerConfig({ ...driver, ...(maxRecordBytes ? { maxRecordBytes } : {}) }) as Record<string, unknown>)[
+        "message.max.bytes"
+      ];
+    expect(limit()).toBe(1_000_000);
+    expect(limit(1_048_576)).toBeGreaterThan(1_048_576);
+    expect(limit(5_000_000)).toBeGreaterThan(5_000_000);
+    expect(limit(2_000_000_000)).toBe(1_000_000_000);
   });
 });

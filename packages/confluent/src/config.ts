@@ -1,10 +1,57 @@
 /**
- * librdkafka consumer properties for a {@link ConsumerSpec}: the one place where the shared
- * layer's consumer settings become librdkafka's names.
+ * librdkafka properties: the one place where the shared layer's connection, producer and
+ * consumer settings become librdkafka's names.
  */
 import type { ConsumerSpec, DriverConfig } from "@faststream/kafka";
-import type { ConsumerGlobalConfig, ConsumerTopicConfig } from "@confluentinc/kafka-javascript";
+import type {
+  ConsumerGlobalConfig,
+  ConsumerTopicConfig,
+  GlobalConfig,
+  ProducerGlobalConfig,
+} from "@confluentinc/kafka-javascript";
 import { librdkafkaSecurity } from "./security.js";
+
+/** Room for a record's framing and a batch header on top of its payload. */
+const RECORD_OVERHEAD_BYTES = 64 * 1024;
+
+/** Connection properties every client of a driver shares (bootstrap, id, timeouts, TLS/SASL). */
+export function connectionConfig(config: DriverConfig, clientId = config.clientId): GlobalConfig {
+  return {
+    "bootstrap.servers": config.brokers.join(","),
+    "client.id": clientId,
+    // librdkafka's minimum for the connection setup timeout is 1 s.
+    "socket.connection.setup.timeout.ms": Math.max(1000, config.connectTimeoutMs),
+    "socket.timeout.ms": Math.max(10, config.requestTimeoutMs),
+    ...librdkafkaSecurity(config.security),
+  } as GlobalConfig;
+}
+
+/**
+ * librdkafka properties of the driver's producer: a delivery report per record (`dr_cb`),
+ * Kafka's murmur2 partitioner, idempotence, and a 5 ms linger so records handed over one by
+ * one still leave in batches.
+ */
+export function producerConfig(config: DriverConfig): ProducerGlobalConfig {
+  return {
+    ...connectionConfig(config),
+    // librdkafka's default partitioner (consistent_random, CRC32) differs from the Java and
+    // kafkajs clients; murmur2_random matches them: same key, same partition everywhere.
+    partitioner: "murmur2_random",
+    "linger.ms": 5,
+    // Retries neither reorder nor duplicate a partition's records (the Java client's default).
+    "enable.idempotence": true,
+    // Producing to a topic that does not exist yet creates it where the cluster allows it
+    // (as the kafkajs adapter does).
+    "allow.auto.create.topics": true,
+    // The shared layer refuses records over maxRecordBytes itself; librdkafka's own limit
+    // (1,000,000 by default, protocol overhead included) must not refuse one it let through.
+    "message.max.bytes": Math.min(
+      1_000_000_000,
+      Math.max(1_000_000, (config.maxRecordBytes ?? 0) + RECORD_OVERHEAD_BYTES),
+    ),
+    dr_cb: true,
+  } as ProducerGlobalConfig;
+}
 
 /** Strategies that use the cooperative (incremental) protocol; librdkafka cannot mix them with eager ones. */
 const COOPERATIVE = new Set(["cooperative-sticky"]);
@@ -49,11 +96,7 @@ export function consumerConfig(
   rebalance: (err: { code: number }, assignment: { topic: string; partition: number }[]) => void,
 ): ConsumerGlobalConfig {
   return {
-    "bootstrap.servers": config.brokers.join(","),
-    "client.id": config.clientId,
-    "socket.connection.setup.timeout.ms": Math.max(1000, config.connectTimeoutMs),
-    "socket.timeout.ms": Math.max(10, config.requestTimeoutMs),
-    ...librdkafkaSecurity(config.security),
+    ...connectionConfig(config),
     "group.id": spec.groupId,
     "enable.auto.commit": false,
     "enable.auto.offset.store": false,
