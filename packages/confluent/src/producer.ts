@@ -148,13 +148,17 @@ export class ConfluentProducer {
   #head = 0;
   #drained: (() => void)[] = [];
 
-  constructor(config: DriverConfig) {
+  readonly #overrides: Readonly<Record<string, string | number | boolean>>;
+
+  /** `overrides`: librdkafka properties set over the driver's own (tests shrink the queue). */
+  constructor(config: DriverConfig, overrides: Readonly<Record<string, string | number | boolean>> = {}) {
     this.#config = config;
+    this.#overrides = overrides;
   }
 
   /** Creates and connects the native producer (a metadata round trip bounded by the connect timeout). */
   async connect(): Promise<void> {
-    const client = new confluent.Producer(producerConfig(this.#config));
+    const client = new confluent.Producer({ ...producerConfig(this.#config), ...this.#overrides } as never);
     const onError = (err: LibrdKafkaError): void => {
       const log = err.isFatal ? this.#config.logger.error : this.#config.logger.warn;
       log.call(this.#config.logger, { client: "confluent", err }, `confluent producer: ${err.message}`);

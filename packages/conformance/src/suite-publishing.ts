@@ -109,6 +109,17 @@ export function publishingCases(ctx: SuiteContext): void {
     expect(seen.map((r) => r.raw?.toString()).sort()).toEqual(["after", "batch"]);
   });
 
+  it("more publishes at once than the client queues (librdkafka: 100,000) all land, in publish order", async () => {
+    const t = await ctx.topic(1);
+    const broker = await ctx.broker();
+    await broker.start();
+    const n = 120_000;
+    const metas = await Promise.all(Array.from({ length: n }, (_, i) => broker.publish(String(i), t)));
+    const offsets = metas.map((m) => Number(m.offset));
+    const outOfOrder = offsets.findIndex((o, i) => i > 0 && o !== offsets[i - 1]! + 1);
+    expect(outOfOrder).toBe(-1);
+  }, 60_000);
+
   it("a raised maxRecordBytes lets a record bigger than 1 MiB through on every adapter", async () => {
     const t = await ctx.topic();
     const broker = await ctx.broker({ maxRecordBytes: 3 * 1024 * 1024 });

@@ -1,0 +1,66 @@
+import { PublishError } from "@faststream/core";
+import { CapturingLogger, testCluster, uniqueName } from "@faststream/conformance";
+import type { DriverConfig, OutgoingRecord } from "@faststream/kafka";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConfluentProducer } from "../src/producer.js";
+
+const producers: ConfluentProducer[] = [];
+
+afterEach(async () => {
+  await Promise.all(producers.splice(0).map((p) => p.disconnect()));
+});
+
+async function setup(overrides: Record<string, number> = {}): Promise<{ producer: ConfluentProducer; topic: string }> {
+  const cluster = await testCluster();
+  const topic = uniqueName("producer");
+  await cluster.createTopic(topic, 1);
+  const config: DriverConfig = {
+    brokers: cluster.brokers.split(","),
+    clientId: uniqueName("producer-test"),
+    logger: new CapturingLogger(),
+    connectTimeoutMs: 3_000,
+    requestTimeoutMs: 10_000,
+  };
+  const producer = new ConfluentProducer(config, overrides);
+  await producer.connect();
+  producers.push(producer);
+  return { producer, topic };
+}
+
+const record = (topic: string, i: number): OutgoingRecord => ({
+  topic,
+  key: null,
+  value: Buffer.from(String(i)),
+  headers: { n: String(i) },
+});
+
+describe("ConfluentProducer", () => {
+  it("records refused because librdkafka's queue is full wait, in order, and all land", async () => {
+    // A queue of 50 records: most of the 3,000 below must wait for delivery reports to free room.
+    const { producer, topic } = await setup({ "queue.buffering.max.messages": 50 });
+    const singles = Array.from({ length: 2_000 }, (_, i) => producer.sendOne(record(topic, i)));
+    const batch = producer.send(Array.from({ length: 1_000 }, (_, i) => record(topic, 2_000 + i)));
+    const offsets = [...(await Promise.all(singles)), ...(await batch)].map((m) => Number(m.offset));
+    expect(offsets).toHaveLength(3_000);
+    expect(offsets.findIndex((o, i) => i > 0 && o !== offsets[i - 1]! + 1)).toBe(-1);
+  });
+
+  it("a record librdkafka refuses for another reason fails alone with a PublishError", async () => {
+    const { producer, topic } = await setup({ "message.max.bytes": 1_000 });
+    const big: OutgoingRecord = { topic, key: null, value: Buffer.alloc(10_000), headers: {} };
+    const [refused, ok] = await Promise.allSettled([producer.sendOne(big), producer.sendOne(record(topic, 1))]);
+    expect(refused.status).toBe("rejected");
+    expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(PublishError);
+    expect((refused as PromiseRejectedResult).reason.message).toContain(topic);
+    expect(ok.status).toBe("fulfilled");
+  });
+
+  it("disconnect hands over what waits, flushes, and later publishes fail", async () => {
+    const { producer, topic } = await setup({ "queue.buffering.max.messages": 10 });
+    const pending = Array.from({ length: 200 }, (_, i) => producer.sendOne(record(topic, i)));
+    await producer.disconnect();
+    const results = await Promise.allSettled(pending);
+    expect(results.every((r) => r.status === "fulfilled")).toBe(true);
+    await expect(producer.sendOne(record(topic, 0))).rejects.toBeInstanceOf(PublishError);
+  });
+});
