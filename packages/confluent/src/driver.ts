@@ -11,6 +11,7 @@ import type {
   KafkaDriver,
   OutgoingRecord,
   RecordMetadata,
+  Settle,
   Subscription,
 } from "@faststream/kafka";
 import { toLibrdkafkaPattern } from "./pattern.js";
@@ -60,9 +61,9 @@ class ConfluentDriver implements KafkaDriver {
     return this.#producer.send(records);
   }
 
-  /** Hands one record to librdkafka at once (no coalescing: librdkafka batches by `linger.ms`). */
-  sendOne(record: OutgoingRecord): Promise<RecordMetadata> {
-    return this.#producer.sendOne(record);
+  /** Hands one record to librdkafka now (it batches on the wire by `linger.ms`). */
+  produce(record: OutgoingRecord, settle: Settle): void {
+    this.#producer.produce(record, settle);
   }
 
   checkSubscription(subscription: Subscription): void {

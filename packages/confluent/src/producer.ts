@@ -6,7 +6,7 @@
  * reports free room.
  */
 import { isFastStreamError, PublishError } from "@faststream/core";
-import type { DriverConfig, OutgoingRecord, RecordMetadata } from "@faststream/kafka";
+import type { DriverConfig, OutgoingRecord, RecordMetadata, Settle } from "@faststream/kafka";
 import confluent, { type DeliveryReport, type LibrdKafkaError } from "@confluentinc/kafka-javascript";
 import { producerConfig } from "./config.js";
 
@@ -101,32 +101,25 @@ class BatchDelivery implements Opaque {
   }
 }
 
-/** Opaque of a single published record: settles the publish's own promise. */
+/** Opaque of a single published record: tells its {@link Settle} the outcome. */
 class Delivery implements Opaque {
   readonly #outbox: ConfluentProducer;
   readonly #topic: string;
-  readonly #resolve: (meta: RecordMetadata) => void;
-  readonly #reject: (err: unknown) => void;
+  readonly #settle: Settle;
 
-  constructor(
-    outbox: ConfluentProducer,
-    topic: string,
-    resolve: (meta: RecordMetadata) => void,
-    reject: (err: unknown) => void,
-  ) {
+  constructor(outbox: ConfluentProducer, topic: string, settle: Settle) {
     this.#outbox = outbox;
     this.#topic = topic;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    this.#settle = settle;
   }
 
   resolve(report: Report): void {
-    this.#resolve({ topic: this.#topic, partition: report.partition ?? -1, offset: offsetOf(report.offset) });
+    this.#settle.resolve({ topic: this.#topic, partition: report.partition ?? -1, offset: offsetOf(report.offset) });
     this.#outbox.released();
   }
 
   reject(err: unknown): void {
-    this.#reject(publishError(this.#topic, err));
+    this.#settle.reject(publishError(this.#topic, err));
     this.#outbox.released();
   }
 }
@@ -201,11 +194,9 @@ export class ConfluentProducer {
     await new Promise<void>((resolve) => client.disconnect(() => resolve()));
   }
 
-  /** Publishes one record; resolves with where it landed, rejects with a {@link PublishError}. */
-  sendOne(record: OutgoingRecord): Promise<RecordMetadata> {
-    return new Promise<RecordMetadata>((resolve, reject) => {
-      this.#hand(record, new Delivery(this, record.topic, resolve, reject));
-    });
+  /** Hands one record over (or queues it behind those waiting); `settle` hears its outcome, errors as {@link PublishError}s. */
+  produce(record: OutgoingRecord, settle: Settle): void {
+    this.#hand(record, new Delivery(this, record.topic, settle));
   }
 
   /** Publishes records; resolves with one metadata per record once all were acknowledged. */

@@ -55,8 +55,8 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   #connecting: Promise<void> | undefined;
   readonly #requests: RequestClient;
   /**
-   * Single-record publishes of one event-loop turn leave in one send, in order (drivers
-   * without `sendOne`; those with it hand each publish straight to their client).
+   * Single-record publishes of one event-loop turn leave together, in order: in one send, or
+   * handed over one by one where the driver has `produce` (each then settles on its own).
    */
   readonly #coalescer = new SendCoalescer(
     (records) => this.#sendMany(records),
@@ -65,6 +65,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
       maxBytes: DEFAULT_COALESCER_LIMITS.maxBytes,
       maxInFlight: DEFAULT_COALESCER_LIMITS.maxInFlight,
     }),
+    () => this.#driver.produce?.bind(this.#driver),
   );
 
   constructor(bootstrapServers: string | readonly string[], options: KafkaBrokerOptions, driverFactory: DriverFactory) {
@@ -273,8 +274,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
       return Promise.reject(err);
     }
     if (this.#connecting) return this.#connecting.then(() => this.#send(record));
-    const driver = this.#driver;
-    return driver.sendOne ? driver.sendOne(record) : this.#coalescer.send(record);
+    return this.#coalescer.send(record);
   }
 
   async #sendMany(records: OutgoingRecord[]): Promise<RecordMetadata[]> {

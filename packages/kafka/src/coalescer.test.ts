@@ -134,3 +134,27 @@ describe("SendCoalescer", () => {
     expect(idle).toBe(true);
   });
 });
+
+describe("SendCoalescer with a produce function", () => {
+  it("hands a turn's records over one by one, in order, and each settles on its own", async () => {
+    const { send, calls } = heldSends();
+    const handed: { record: OutgoingRecord; settle: { resolve(m: RecordMetadata): void; reject(e: unknown): void } }[] =
+      [];
+    const c = new SendCoalescer(send, limits({}), () => (record, settle) => {
+      if (record.value!.toString() === "2") throw new Error("refused");
+      handed.push({ record, settle });
+    });
+    const results = Promise.allSettled([0, 1, 2, 3].map((n) => c.send(record(n)).then((m) => m.offset)));
+    await until(() => handed.length === 3);
+    expect(handed.map((h) => h.record.value!.toString())).toEqual(["0", "1", "3"]);
+    expect(calls).toHaveLength(0);
+    handed[1]!.settle.reject(new Error("not delivered"));
+    for (const h of [handed[0]!, handed[2]!]) {
+      h.settle.resolve({ topic: "t", partition: 0, offset: h.record.value!.toString() });
+    }
+    const settled = await results;
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
+    expect((settled[3] as PromiseFulfilledResult<string>).value).toBe("3");
+    await c.idle();
+  });
+});

@@ -5,9 +5,10 @@
  * partition are written in the order they were published even when a send is retried; what is
  * published meanwhile waits and leaves with the next send. A client that keeps the order of
  * records handed over in order by itself (librdkafka queues them per partition) may take
- * several sends at once. Sends are capped in records and bytes.
+ * several sends at once. Sends are capped in records and bytes. A client that batches on the
+ * wire by itself gets the records one by one instead (`produce`), each settling on its own.
  */
-import type { OutgoingRecord, RecordMetadata } from "./driver.js";
+import type { OutgoingRecord, RecordMetadata, Settle } from "./driver.js";
 
 interface Queued {
   readonly record: OutgoingRecord;
@@ -38,6 +39,7 @@ export function recordBytes(r: OutgoingRecord): number {
 export class SendCoalescer {
   readonly #send: (records: OutgoingRecord[]) => Promise<RecordMetadata[]>;
   readonly #limits: () => CoalescerLimits;
+  readonly #produce: () => ((record: OutgoingRecord, settle: Settle) => void) | undefined;
   #queue: Queued[] = [];
   /** Index of the first queued record not yet taken. */
   #head = 0;
@@ -45,13 +47,18 @@ export class SendCoalescer {
   #inFlight = 0;
   #drained: (() => void)[] = [];
 
-  /** `limits` is read per send (the driver may be swapped, e.g. by a test broker). */
+  /**
+   * `limits` and `produce` are read per turn (the driver may be swapped, e.g. by a test broker);
+   * when `produce` gives a function, records are handed to it one by one instead of `send`.
+   */
   constructor(
     send: (records: OutgoingRecord[]) => Promise<RecordMetadata[]>,
     limits: () => CoalescerLimits = () => DEFAULT_COALESCER_LIMITS,
+    produce: () => ((record: OutgoingRecord, settle: Settle) => void) | undefined = () => undefined,
   ) {
     this.#send = send;
     this.#limits = limits;
+    this.#produce = produce;
   }
 
   /** Queues one record; resolves with its metadata once the broker acknowledged it. */
@@ -99,6 +106,8 @@ export class SendCoalescer {
 
   /** Starts sends while records wait and the in-flight limit allows; each send is started in queue order. */
   #pump(): void {
+    const produce = this.#inFlight === 0 ? this.#produce() : undefined;
+    if (produce) this.#handOver(produce);
     const { maxInFlight } = this.#limits();
     while (this.#head < this.#queue.length && this.#inFlight < maxInFlight) {
       const batch = this.#take();
@@ -116,6 +125,22 @@ export class SendCoalescer {
     }
     if (this.#inFlight === 0 && this.#head === this.#queue.length && !this.#scheduled) {
       for (const resolve of this.#drained.splice(0)) resolve();
+    }
+  }
+
+  /** Hands every waiting record over, in order; each one settles on its own. */
+  #handOver(produce: (record: OutgoingRecord, settle: Settle) => void): void {
+    const queue = this.#queue;
+    const head = this.#head;
+    this.#queue = [];
+    this.#head = 0;
+    for (let i = head; i < queue.length; i++) {
+      const q = queue[i]!;
+      try {
+        produce(q.record, q);
+      } catch (err) {
+        q.reject(err);
+      }
     }
   }
 

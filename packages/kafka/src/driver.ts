@@ -153,6 +153,12 @@ export interface OutgoingRecord {
   readonly timestamp?: string;
 }
 
+/** Receives the outcome of one record handed to {@link KafkaDriver.produce}. */
+export interface Settle {
+  resolve(meta: RecordMetadata): void;
+  reject(err: unknown): void;
+}
+
 /** Where a produced record landed. */
 export interface RecordMetadata {
   readonly topic: string;
@@ -212,13 +218,14 @@ export interface KafkaDriver {
    */
   send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]>;
   /**
-   * Optional: produces one record at once and resolves with where it landed; rejects with a
-   * `PublishError`. Only for a client that batches records on the wire by itself and writes each
-   * partition's records in call order, retries included (librdkafka): the broker then hands
-   * every publish straight over instead of coalescing the publishes of a turn into one `send`.
-   * Calls to `send` and `sendOne` keep their order.
+   * Optional: hands one record to the client now; `settle` hears its own outcome once
+   * (`reject` with a `PublishError`). Only for a client that batches records on the wire by
+   * itself and writes each partition's records in call order, retries included (librdkafka).
+   * The broker still gathers the publishes of an event-loop turn, then hands them over one by
+   * one in a tight loop, so each publish succeeds or fails on its own. Calls to `send` and
+   * `produce` keep their order.
    */
-  sendOne?(record: OutgoingRecord): Promise<RecordMetadata>;
+  produce?(record: OutgoingRecord, settle: Settle): void;
   /** Creates a consumer (not yet started). */
   createConsumer(spec: ConsumerSpec, callbacks: ConsumerCallbacks): DriverConsumer;
   /**
