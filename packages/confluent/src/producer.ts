@@ -38,69 +38,6 @@ function publishError(topic: string, err: unknown): Error {
   return new PublishError(topic, err instanceof Error ? err.message : String(err), { cause: err });
 }
 
-/**
- * One `send` of many records: settles once every record's delivery report arrived, or at the
- * first failure.
- */
-class PendingSend {
-  readonly #records: readonly OutgoingRecord[];
-  readonly #out: RecordMetadata[];
-  #left: number;
-  #resolve: ((metas: RecordMetadata[]) => void) | undefined;
-  readonly #reject: (err: unknown) => void;
-
-  constructor(
-    records: readonly OutgoingRecord[],
-    resolve: (metas: RecordMetadata[]) => void,
-    reject: (err: unknown) => void,
-  ) {
-    this.#records = records;
-    this.#out = new Array(records.length);
-    this.#left = records.length;
-    this.#resolve = resolve;
-    this.#reject = reject;
-    if (records.length === 0) resolve(this.#out);
-  }
-
-  delivered(index: number, report: Report): void {
-    this.#out[index] = {
-      topic: this.#records[index]!.topic,
-      partition: report.partition ?? -1,
-      offset: offsetOf(report.offset),
-    };
-    if (--this.#left === 0 && this.#resolve) this.#resolve(this.#out);
-  }
-
-  failed(err: unknown): void {
-    if (!this.#resolve) return;
-    this.#resolve = undefined;
-    this.#reject(err);
-  }
-}
-
-/** Opaque of one record of a {@link PendingSend}. Methods on a prototype: one small object per record. */
-class BatchDelivery implements Opaque {
-  readonly #outbox: ConfluentProducer;
-  readonly #send: PendingSend;
-  readonly #index: number;
-
-  constructor(outbox: ConfluentProducer, send: PendingSend, index: number) {
-    this.#outbox = outbox;
-    this.#send = send;
-    this.#index = index;
-  }
-
-  resolve(report: Report): void {
-    this.#send.delivered(this.#index, report);
-    this.#outbox.released();
-  }
-
-  reject(err: unknown): void {
-    this.#send.failed(err);
-    this.#outbox.released();
-  }
-}
-
 /** Opaque of a single published record: tells its {@link Settle} the outcome. */
 class Delivery implements Opaque {
   readonly #outbox: ConfluentProducer;
@@ -201,10 +138,11 @@ export class ConfluentProducer {
 
   /** Publishes records; resolves with one metadata per record once all were acknowledged. */
   send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
-    return new Promise<RecordMetadata[]>((resolve, reject) => {
-      const pending = new PendingSend(records, resolve, reject);
-      for (let i = 0; i < records.length; i++) this.#hand(records[i]!, new BatchDelivery(this, pending, i));
-    });
+    return Promise.all(
+      records.map(
+        (record) => new Promise<RecordMetadata>((resolve, reject) => this.produce(record, { resolve, reject })),
+      ),
+    );
   }
 
   /** Resolves once no record waits here (every one was handed to librdkafka or failed). */
