@@ -5,8 +5,13 @@
  * librdkafka's queue is full, records wait here, in order, and are handed over as delivery
  * reports free room.
  */
-import { isFastStreamError, PublishError } from "@faststream/core";
-import type { DriverConfig, OutgoingRecord, RecordMetadata, Settle } from "@faststream/kafka";
+import {
+  type DriverConfig,
+  type OutgoingRecord,
+  type RecordMetadata,
+  type Settle,
+  toPublishError,
+} from "@faststream/kafka";
 import confluent, { type DeliveryReport, type LibrdKafkaError } from "@confluentinc/kafka-javascript";
 import { producerConfig } from "./config.js";
 
@@ -33,31 +38,26 @@ function offsetOf(offset: number | null | undefined): string | undefined {
   return offset === null || offset === undefined || !(offset >= 0) ? undefined : String(offset);
 }
 
-function publishError(topic: string, err: unknown): Error {
-  if (isFastStreamError(err)) return err;
-  return new PublishError(topic, err instanceof Error ? err.message : String(err), { cause: err });
-}
-
 /** Opaque of a single published record: tells its {@link Settle} the outcome. */
 class Delivery implements Opaque {
-  readonly #outbox: ConfluentProducer;
+  readonly #producer: ConfluentProducer;
   readonly #topic: string;
   readonly #settle: Settle;
 
-  constructor(outbox: ConfluentProducer, topic: string, settle: Settle) {
-    this.#outbox = outbox;
+  constructor(producer: ConfluentProducer, topic: string, settle: Settle) {
+    this.#producer = producer;
     this.#topic = topic;
     this.#settle = settle;
   }
 
   resolve(report: Report): void {
     this.#settle.resolve({ topic: this.#topic, partition: report.partition ?? -1, offset: offsetOf(report.offset) });
-    this.#outbox.released();
+    this.#producer.released();
   }
 
   reject(err: unknown): void {
-    this.#settle.reject(publishError(this.#topic, err));
-    this.#outbox.released();
+    this.#settle.reject(toPublishError(this.#topic, err));
+    this.#producer.released();
   }
 }
 
@@ -131,7 +131,7 @@ export class ConfluentProducer {
     await new Promise<void>((resolve) => client.disconnect(() => resolve()));
   }
 
-  /** Hands one record over (or queues it behind those waiting); `settle` hears its outcome, errors as {@link PublishError}s. */
+  /** Hands one record over (or queues it behind those waiting); `settle` hears its outcome, errors as `PublishError`s. */
   produce(record: OutgoingRecord, settle: Settle): void {
     this.#hand(record, new Delivery(this, record.topic, settle));
   }

@@ -21,7 +21,7 @@ import {
   type ResolvedBrokerOptions,
   resolveBrokerOptions,
 } from "./options.js";
-import { buildRecord, sendWithHooks } from "./publisher.js";
+import { buildRecord, sendWithHooks, toPublishError } from "./publisher.js";
 import type { KafkaMessage } from "./message.js";
 import { KafkaRegistry, type RegistryHost } from "./registry.js";
 import { type KafkaRequestOptions, RequestClient } from "./request.js";
@@ -285,9 +285,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     try {
       return await this.#driver.send(records);
     } catch (err) {
-      if (isFastStreamError(err)) throw err;
-      const topics = [...new Set(records.map((r) => r.topic))].join(", ");
-      throw new PublishError(topics, err instanceof Error ? err.message : String(err), { cause: err });
+      throw toPublishError([...new Set(records.map((r) => r.topic))].join(", "), err);
     }
   }
 

@@ -106,6 +106,7 @@ export class SendCoalescer {
 
   /** Starts sends while records wait and the in-flight limit allows; each send is started in queue order. */
   #pump(): void {
+    // Not while a send is still out (the driver was swapped): handing over would overtake it.
     const produce = this.#inFlight === 0 ? this.#produce() : undefined;
     if (produce) this.#handOver(produce);
     const { maxInFlight } = this.#limits();

@@ -6,7 +6,7 @@ export * from "./headers.js";
 export * from "./message.js";
 export * from "./murmur2.js";
 export * from "./options.js";
-export type { KafkaPublisher } from "./publisher.js";
+export { type KafkaPublisher, toPublishError } from "./publisher.js";
 export { type BodyOf, type IncludeOptions, KafkaRegistry } from "./registry.js";
 export * from "./response.js";
 export * from "./router.js";

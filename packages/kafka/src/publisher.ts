@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Codec, resolveCodec, StateError, wrapPublish } from "@faststream/core";
+import { type Codec, isFastStreamError, PublishError, resolveCodec, StateError, wrapPublish } from "@faststream/core";
 import type { OutgoingRecord, RecordMetadata } from "./driver.js";
 import { encodeHeaders, HeaderName } from "./headers.js";
 import { checkPublishOptions, type KafkaPublishOptions, type KafkaPublisherOptions } from "./options.js";
@@ -47,6 +47,16 @@ const handlerPublishers = new WeakMap<object, KafkaPublisher[]>();
 /** Publishers attached to a handler function through a publisher decorator. @internal */
 export function publishersOf(handler: object): readonly KafkaPublisher[] {
   return handlerPublishers.get(handler) ?? [];
+}
+
+/**
+ * The error a failed publish rejects with: framework errors as they are, anything a client
+ * threw wrapped in a {@link PublishError} naming the topic(s). Shared by the broker and drivers
+ * that settle records one by one. @internal
+ */
+export function toPublishError(topics: string, err: unknown): Error {
+  if (isFastStreamError(err)) return err;
+  return new PublishError(topics, err instanceof Error ? err.message : String(err), { cause: err });
 }
 
 /** Builds the record for one publish. @internal */
