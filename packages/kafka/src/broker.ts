@@ -12,7 +12,7 @@ import {
 } from "@faststream/core";
 import { DEFAULT_COALESCER_LIMITS, recordBytes, SendCoalescer } from "./coalescer.js";
 import type { SubscriberDecl } from "./declaration.js";
-import type { DriverFactory, KafkaDriver, OutgoingRecord, RecordMetadata } from "./driver.js";
+import type { DriverFactory, KafkaDriver, OutgoingRecord, RecordMetadata, Settle } from "./driver.js";
 import {
   checkPublishOptions,
   checkTopic,
@@ -263,18 +263,35 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   }
 
   #send(record: OutgoingRecord): Promise<RecordMetadata> {
+    return new Promise((resolve, reject) => this.deliver(record, { resolve, reject }));
+  }
+
+  /**
+   * @internal sends one record with no publish middlewares; its outcome goes to `settle` (for
+   * handler results: no promise per message). A record refused at once (broker not connected,
+   * over `maxRecordBytes`) is rejected before this returns.
+   */
+  deliver(record: OutgoingRecord, settle: Settle): void {
     if (this.#state === "idle") {
-      return Promise.reject(
+      settle.reject(
         new StateError("the broker is not connected: call broker.start() (or app.start()) before publishing"),
       );
+      return;
     }
     try {
       this.#checkSize(record);
     } catch (err) {
-      return Promise.reject(err);
+      settle.reject(err);
+      return;
     }
-    if (this.#connecting) return this.#connecting.then(() => this.#send(record));
-    return this.#coalescer.send(record);
+    if (this.#connecting) {
+      this.#connecting.then(
+        () => this.deliver(record, settle),
+        (err: unknown) => settle.reject(err),
+      );
+      return;
+    }
+    this.#coalescer.enqueue(record, settle);
   }
 
   async #sendMany(records: OutgoingRecord[]): Promise<RecordMetadata[]> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type CoalescerLimits, SendCoalescer } from "./coalescer.js";
-import type { OutgoingRecord, RecordMetadata } from "./driver.js";
+import type { OutgoingRecord, RecordMetadata, Settle } from "./driver.js";
 
 const record = (n: number): OutgoingRecord => ({
   topic: "t",
@@ -155,6 +155,40 @@ describe("SendCoalescer with a produce function", () => {
     const settled = await results;
     expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
     expect((settled[3] as PromiseFulfilledResult<string>).value).toBe("3");
+    await c.idle();
+  });
+
+  it("enqueue: a record and its own settle keep their place among promised sends, never settled synchronously", async () => {
+    const handed: { record: OutgoingRecord; settle: Settle }[] = [];
+    const c = new SendCoalescer(heldSends().send, limits({}), () => (record, settle) => {
+      handed.push({ record, settle });
+    });
+    const outcomes: string[] = [];
+    const own: Settle = {
+      resolve: (m) => void outcomes.push(`own:${m.offset}`),
+      reject: (e) => void outcomes.push(`own failed:${(e as Error).message}`),
+    };
+    const before = c.send(record(0)).then((m) => void outcomes.push(`promise:${m.offset}`));
+    c.enqueue(record(1), own);
+    const after = c.send(record(2)).then((m) => void outcomes.push(`promise:${m.offset}`));
+    expect(handed).toHaveLength(0);
+    await until(() => handed.length === 3);
+    expect(handed.map((h) => h.record.value!.toString())).toEqual(["0", "1", "2"]);
+    expect(handed[1]!.settle).toBe(own);
+    for (const h of handed) h.settle.resolve({ topic: "t", partition: 0, offset: h.record.value!.toString() });
+    await Promise.all([before, after]);
+    expect(outcomes.sort()).toEqual(["own:1", "promise:0", "promise:2"]);
+  });
+
+  it("enqueue without produce: the coalesced send's failure reaches every settle of it", async () => {
+    const held = heldSends();
+    const c = new SendCoalescer(held.send, limits({}));
+    const failed: unknown[] = [];
+    for (const n of [0, 1]) c.enqueue(record(n), { resolve: () => undefined, reject: (e) => void failed.push(e) });
+    await until(() => held.calls.length === 1);
+    held.calls[0]!.settle(new Error("leader moved"));
+    await until(() => failed.length === 2);
+    expect(failed.map((e) => (e as Error).message)).toEqual(["leader moved", "leader moved"]);
     await c.idle();
   });
 });

@@ -10,12 +10,6 @@
  */
 import type { OutgoingRecord, RecordMetadata, Settle } from "./driver.js";
 
-interface Queued {
-  readonly record: OutgoingRecord;
-  resolve(meta: RecordMetadata): void;
-  reject(err: unknown): void;
-}
-
 /** Limits of one coalesced send. */
 export interface CoalescerLimits {
   /** Most records in one send. */
@@ -40,7 +34,9 @@ export class SendCoalescer {
   readonly #send: (records: OutgoingRecord[]) => Promise<RecordMetadata[]>;
   readonly #limits: () => CoalescerLimits;
   readonly #produce: () => ((record: OutgoingRecord, settle: Settle) => void) | undefined;
-  #queue: Queued[] = [];
+  /** Records waiting, and (same index) who hears of each one's outcome. */
+  #records: OutgoingRecord[] = [];
+  #settles: Settle[] = [];
   /** Index of the first queued record not yet taken. */
   #head = 0;
   #scheduled = false;
@@ -63,45 +59,55 @@ export class SendCoalescer {
 
   /** Queues one record; resolves with its metadata once the broker acknowledged it. */
   send(record: OutgoingRecord): Promise<RecordMetadata> {
-    return new Promise<RecordMetadata>((resolve, reject) => {
-      this.#queue.push({ record, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        // After the current turn's microtasks: everything published in this turn leaves together
-        // (or, while the in-flight limit is reached, with the send that starts when one ends).
-        setImmediate(() => {
-          this.#scheduled = false;
-          this.#pump();
-        });
-      }
-    });
+    return new Promise<RecordMetadata>((resolve, reject) => this.enqueue(record, { resolve, reject }));
   }
 
-  #take(): Queued[] {
+  /**
+   * Queues one record whose outcome goes to `settle` (no promise: for callers that track many
+   * records in flight themselves). `settle` is called once, never synchronously.
+   */
+  enqueue(record: OutgoingRecord, settle: Settle): void {
+    this.#records.push(record);
+    this.#settles.push(settle);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      // After the current turn's microtasks: everything published in this turn leaves together
+      // (or, while the in-flight limit is reached, with the send that starts when one ends).
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#pump();
+      });
+    }
+  }
+
+  /** Takes the next send's worth of records (and their settles) off the queue. */
+  #take(): [OutgoingRecord[], Settle[]] {
     const { maxRecords, maxBytes } = this.#limits();
-    const queue = this.#queue;
+    const records = this.#records;
     const head = this.#head;
-    const end = Math.min(queue.length, head + maxRecords);
+    const end = Math.min(records.length, head + maxRecords);
     let bytes = 0;
     let i = head;
     while (i < end) {
-      const size = recordBytes(queue[i]!.record);
+      const size = recordBytes(records[i]!);
       if (i > head && bytes + size > maxBytes) break;
       bytes += size;
       i++;
     }
-    const batch = queue.slice(head, i);
-    if (i === queue.length) {
-      this.#queue = [];
+    const taken: [OutgoingRecord[], Settle[]] = [records.slice(head, i), this.#settles.slice(head, i)];
+    if (i === records.length) {
+      this.#records = [];
+      this.#settles = [];
       this.#head = 0;
-    } else if (i >= 4096 && i * 2 >= queue.length) {
+    } else if (i >= 4096 && i * 2 >= records.length) {
       // Drop what was taken once it is most of the array (a queue that never drains stays bounded).
-      this.#queue = queue.slice(i);
+      this.#records = records.slice(i);
+      this.#settles = this.#settles.slice(i);
       this.#head = 0;
     } else {
       this.#head = i;
     }
-    return batch;
+    return taken;
   }
 
   /** Starts sends while records wait and the in-flight limit allows; each send is started in queue order. */
@@ -110,57 +116,61 @@ export class SendCoalescer {
     const produce = this.#inFlight === 0 ? this.#produce() : undefined;
     if (produce) this.#handOver(produce);
     const { maxInFlight } = this.#limits();
-    while (this.#head < this.#queue.length && this.#inFlight < maxInFlight) {
-      const batch = this.#take();
+    while (this.#head < this.#records.length && this.#inFlight < maxInFlight) {
+      const [records, settles] = this.#take();
       this.#inFlight++;
       let sent: Promise<RecordMetadata[]>;
       try {
-        sent = this.#send(batch.map((q) => q.record));
+        sent = this.#send(records);
       } catch (err) {
         sent = Promise.reject(err);
       }
       sent.then(
-        (metas) => this.#done(batch, metas, undefined),
-        (err: unknown) => this.#done(batch, undefined, err),
+        (metas) => this.#done(records, settles, metas, undefined),
+        (err: unknown) => this.#done(records, settles, undefined, err),
       );
     }
-    if (this.#inFlight === 0 && this.#head === this.#queue.length && !this.#scheduled) {
+    if (this.#inFlight === 0 && this.#head === this.#records.length && !this.#scheduled) {
       for (const resolve of this.#drained.splice(0)) resolve();
     }
   }
 
-  /** Hands every waiting record over, in order; each one settles on its own. */
+  /**
+   * Hands every waiting record over, in order; each one settles on its own. Only the settles
+   * stay referenced (by the driver) until delivery: the records are the client's now.
+   */
   #handOver(produce: (record: OutgoingRecord, settle: Settle) => void): void {
-    const queue = this.#queue;
+    const records = this.#records;
+    const settles = this.#settles;
     const head = this.#head;
-    this.#queue = [];
+    this.#records = [];
+    this.#settles = [];
     this.#head = 0;
-    for (let i = head; i < queue.length; i++) {
-      const q = queue[i]!;
+    for (let i = head; i < records.length; i++) {
       try {
-        produce(q.record, q);
+        produce(records[i]!, settles[i]!);
       } catch (err) {
-        q.reject(err);
+        settles[i]!.reject(err);
       }
     }
   }
 
-  #done(batch: Queued[], metas: RecordMetadata[] | undefined, err: unknown): void {
+  #done(records: OutgoingRecord[], settles: Settle[], metas: RecordMetadata[] | undefined, err: unknown): void {
     this.#inFlight--;
     if (metas) {
-      for (let i = 0; i < batch.length; i++) {
-        const q = batch[i]!;
-        q.resolve(metas[i] ?? { topic: q.record.topic, partition: q.record.partition ?? -1, offset: undefined });
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        settles[i]!.resolve(metas[i] ?? { topic: r.topic, partition: r.partition ?? -1, offset: undefined });
       }
     } else {
-      for (const q of batch) q.reject(err);
+      for (const s of settles) s.reject(err);
     }
     this.#pump();
   }
 
   /** Resolves once every record queued so far was sent (or failed). */
   idle(): Promise<void> {
-    if (this.#head === this.#queue.length && this.#inFlight === 0 && !this.#scheduled) return Promise.resolve();
+    if (this.#head === this.#records.length && this.#inFlight === 0 && !this.#scheduled) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 }

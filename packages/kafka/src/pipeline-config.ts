@@ -1,5 +1,5 @@
 import type { HandlerCall, SubscriberDecl } from "./declaration.js";
-import type { OutgoingRecord } from "./driver.js";
+import type { OutgoingRecord, Settle } from "./driver.js";
 import type { PipelineConfig, PreparedHandler } from "./pipeline-steps.js";
 import { publishersOf, type RecordSink } from "./publisher.js";
 import type { ResolvedSubscriberOptions } from "./subscriber-options.js";
@@ -29,7 +29,10 @@ function spied(decl: SubscriberDecl, fn: (body: unknown, message: unknown) => un
 export function buildPipelineConfig(
   decl: SubscriberDecl,
   options: ResolvedSubscriberOptions,
-  host: RecordSink & { replyRecord(body: unknown, topic: string, correlationId: string): OutgoingRecord },
+  host: RecordSink & {
+    replyRecord(body: unknown, topic: string, correlationId: string): OutgoingRecord;
+    deliver(record: OutgoingRecord, settle: Settle): void;
+  },
   label: string,
 ): PipelineConfig {
   const scope = decl.scope;
@@ -65,6 +68,7 @@ export function buildPipelineConfig(
     middlewares,
     handlers,
     send: (record, body, mws) => host.sendThrough(record, body, mws),
+    deliver: (record, settle) => host.deliver(record, settle),
     replyRecord: (body, topic, correlationId) => host.replyRecord(body, topic, correlationId),
     label,
     fast,

@@ -11,15 +11,16 @@ import {
   type Deferred,
   conclude,
   decodeRaw,
-  defer,
   isThenable,
   noHandler,
   type PipelineConfig,
   type PreparedHandler,
   pickHandler,
   publishResult,
+  resultRecords,
   validated,
 } from "./pipeline-steps.js";
+import type { OutgoingRecord, Settle } from "./driver.js";
 
 const NO_MIDDLEWARES: readonly never[] = [];
 
@@ -86,6 +87,19 @@ function publish(
 ): After | Promise<After> {
   const policy = handler.ackPolicy;
   if (result === undefined || result === null) return conclude(config, message, policy, undefined, 1);
+  if (deferred) {
+    let records: OutgoingRecord[];
+    try {
+      records = resultRecords(config, handler, message, result);
+    } catch (err) {
+      return conclude(config, message, policy, err, 1);
+    }
+    if (records.length === 0) return conclude(config, message, policy, undefined, 1);
+    const pending = new PendingResult(config, message, policy, deferred, records.length);
+    deferred.begin();
+    for (const record of records) config.deliver(record, pending);
+    return "continue";
+  }
   let publishing: Promise<unknown>;
   try {
     publishing = publishResult(config, handler, message, result, NO_MIDDLEWARES);
@@ -93,7 +107,54 @@ function publish(
     return conclude(config, message, policy, err, 1);
   }
   const finish = (err: unknown): After | Promise<After> => conclude(config, message, policy, err, 1);
-  if (!deferred) return publishing.then(() => finish(undefined), finish);
-  defer(deferred, publishing, finish);
-  return "continue";
+  return publishing.then(() => finish(undefined), finish);
+}
+
+/**
+ * A message whose result records are being published: hears each record's outcome and, once
+ * all are known, settles the message (failed if any record failed) and tells `deferred`. One
+ * object per message in flight instead of a promise chain: these live until the broker
+ * acknowledged, so what they hold is what the garbage collector copies while they wait.
+ */
+class PendingResult implements Settle {
+  readonly #config: PipelineConfig;
+  readonly #message: AnyMessage;
+  readonly #policy: AckPolicy;
+  readonly #deferred: Deferred;
+  #left: number;
+  #error: unknown;
+
+  constructor(config: PipelineConfig, message: AnyMessage, policy: AckPolicy, deferred: Deferred, records: number) {
+    this.#config = config;
+    this.#message = message;
+    this.#policy = policy;
+    this.#deferred = deferred;
+    this.#left = records;
+  }
+
+  resolve(): void {
+    if (--this.#left === 0) this.#finish();
+  }
+
+  reject(err: unknown): void {
+    this.#error ??= err ?? new Error("publishing the handler result failed");
+    if (--this.#left === 0) this.#finish();
+  }
+
+  #finish(): void {
+    const deferred = this.#deferred;
+    let after: After | Promise<After>;
+    try {
+      after = conclude(this.#config, this.#message, this.#policy, this.#error, 1);
+    } catch {
+      deferred.end();
+      return;
+    }
+    if (typeof after === "string") {
+      deferred.end();
+      return;
+    }
+    const end = (): void => deferred.end();
+    after.then(end, end);
+  }
 }

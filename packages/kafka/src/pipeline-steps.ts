@@ -15,7 +15,7 @@ import {
   validate,
 } from "@faststream/core";
 import { deadLetterRecord } from "./dead-letter.js";
-import type { OutgoingRecord, RecordMetadata } from "./driver.js";
+import type { OutgoingRecord, RecordMetadata, Settle } from "./driver.js";
 import type { KafkaMessage } from "./message.js";
 import type { KafkaPublisher } from "./publisher.js";
 import { isKafkaResponse } from "./response.js";
@@ -55,6 +55,8 @@ export interface PipelineConfig {
     body: unknown,
     middlewares: readonly KafkaMiddleware[],
   ) => Promise<RecordMetadata>;
+  /** Sends a record with no publish middlewares, its outcome to `settle` (no promise). */
+  readonly deliver: (record: OutgoingRecord, settle: Settle) => void;
   readonly replyRecord: (body: unknown, topic: string, correlationId: string) => OutgoingRecord;
   readonly label: string;
   /**
@@ -140,6 +142,29 @@ export async function decodeBody(config: PipelineConfig, message: AnyMessage): P
   return validated(config, message, body);
 }
 
+/** The body a handler result publishes (a `KafkaResponse`'s body, or the result itself). */
+function resultBody(result: unknown): unknown {
+  return isKafkaResponse(result) ? result.body : result;
+}
+
+/** The records a handler result is published as: one per publisher of the handler, plus `reply_to`. */
+export function resultRecords(
+  config: PipelineConfig,
+  handler: PreparedHandler,
+  message: AnyMessage,
+  result: unknown,
+): OutgoingRecord[] {
+  const response = isKafkaResponse(result) ? result : undefined;
+  const body = response ? response.body : result;
+  const correlationId = response?.options?.correlationId ?? message.correlationId;
+  const options = response?.options ? { ...response.options, correlationId } : { correlationId };
+  const records: OutgoingRecord[] = [];
+  for (const p of handler.publishers) records.push(p.prepare(body, options));
+  const replyTo = message.replyTo;
+  if (replyTo) records.push(config.replyRecord(body, replyTo, correlationId));
+  return records;
+}
+
 /** Publishes a handler result to the handler's publishers and to `reply_to`. */
 export function publishResult(
   config: PipelineConfig,
@@ -148,17 +173,10 @@ export function publishResult(
   result: unknown,
   chain: readonly KafkaMiddleware[],
 ): Promise<unknown> {
-  const response = isKafkaResponse(result) ? result : undefined;
-  const body = response ? response.body : result;
-  const correlationId = response?.options?.correlationId ?? message.correlationId;
-  const options = response?.options ? { ...response.options, correlationId } : { correlationId };
-  const publishers = handler.publishers;
-  const replyTo = message.replyTo;
-  if (publishers.length === 1 && !replyTo) return config.send(publishers[0]!.prepare(body, options), body, chain);
-  const pending: Promise<unknown>[] = [];
-  for (const p of publishers) pending.push(config.send(p.prepare(body, options), body, chain));
-  if (replyTo) pending.push(config.send(config.replyRecord(body, replyTo, correlationId), body, chain));
-  return pending.length === 1 ? pending[0]! : Promise.all(pending);
+  const records = resultRecords(config, handler, message, result);
+  const body = resultBody(result);
+  if (records.length === 1) return config.send(records[0]!, body, chain);
+  return Promise.all(records.map((r) => config.send(r, body, chain)));
 }
 
 /** The first handler whose filter accepts the message (the fallback last). */

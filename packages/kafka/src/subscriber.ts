@@ -8,6 +8,7 @@ import type {
   OutgoingRecord,
   RawBatch,
   RawRecord,
+  Settle,
   TopicPartition,
 } from "./driver.js";
 import { Committer, type PartitionState, partitionStateKey as key } from "./committer.js";
@@ -34,6 +35,8 @@ export interface BrokerHost extends RecordSink {
   readonly startTimeoutMs: number;
   readonly gracefulTimeoutMs: number;
   replyRecord(body: unknown, topic: string, correlationId: string): OutgoingRecord;
+  /** Sends a record with no publish middlewares, its outcome to `settle` (see `KafkaBrokerBase.deliver`). */
+  deliver(record: OutgoingRecord, settle: Settle): void;
 }
 
 /** A subscriber bound to a broker: consumer lifecycle, scheduling, settlement, commits. @internal */

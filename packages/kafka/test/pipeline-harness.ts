@@ -64,6 +64,13 @@ export function setup(handlers: PreparedHandler[], overrides: Partial<PipelineCo
       sent.push({ record, body, middlewares });
       return { topic: record.topic, partition: 0, offset: String(sent.length - 1) };
     },
+    // Goes through `send` (overridable), as the broker's deliver does without middlewares.
+    deliver: (record, settle) => {
+      config.send(record, undefined, []).then(
+        (meta) => settle.resolve(meta),
+        (err: unknown) => settle.reject(err),
+      );
+    },
     replyRecord: (body, topic, correlationId) => buildRecord(topic, body, { correlationId }, undefined, autoCodec),
     label: "orders",
     ...overrides,

@@ -1,0 +1,114 @@
+// The fast path with a `deferred` sink, as the subscriber runs it: a message whose result is
+// being published is handed over (no promise per message) and settled once every record of
+// its result was acknowledged.
+import { PublishError } from "@faststream/core";
+import { describe, expect, it } from "vitest";
+import type { OutgoingRecord, Settle } from "../src/driver.js";
+import { processMessage } from "../src/pipeline.js";
+import type { Deferred } from "../src/pipeline-steps.js";
+import { handler, publisher, setup } from "./pipeline-harness.js";
+
+/** A deferred sink that counts messages in flight and records when each ended. */
+function sink() {
+  const events: string[] = [];
+  let open = 0;
+  const deferred: Deferred = {
+    begin: () => {
+      open++;
+      events.push("begin");
+    },
+    end: () => {
+      open--;
+      events.push("end");
+    },
+  };
+  return { deferred, events, open: () => open };
+}
+
+/** A `deliver` that holds every record until the test settles it. */
+function heldDeliveries() {
+  const held: { record: OutgoingRecord; settle: Settle }[] = [];
+  return { held, deliver: (record: OutgoingRecord, settle: Settle) => void held.push({ record, settle }) };
+}
+
+describe("processMessage with a deferred sink (fast path)", () => {
+  it("returns at once and settles the message only when its result is acknowledged", () => {
+    const d = heldDeliveries();
+    const t = setup([handler(() => ({ ok: 1 }), { publishers: [publisher("out")] })], {
+      deliver: d.deliver,
+      fast: true,
+    });
+    const s = sink();
+    expect(processMessage(t.config, t.message(), "reject_on_error", undefined, s.deferred)).toBe("continue");
+    expect(d.held.map((h) => h.record.topic)).toEqual(["out"]);
+    expect(t.settled).toEqual([]);
+    expect(s.open()).toBe(1);
+    d.held[0]!.settle.resolve({ topic: "out", partition: 0, offset: "7" });
+    expect(t.settled).toEqual([[0, "ack"]]);
+    expect(s.events).toEqual(["begin", "end"]);
+  });
+
+  it("waits for every record of a result (two publishers and reply_to) and fails it if any failed", () => {
+    const d = heldDeliveries();
+    const h = handler(() => ({ ok: 1 }), { publishers: [publisher("a"), publisher("b")], ackPolicy: "nack_on_error" });
+    const t = setup([h], { deliver: d.deliver, fast: true });
+    const s = sink();
+    const m = t.message('{"n":1}', { headers: { reply_to: "replies", correlation_id: "c-1" } });
+    processMessage(t.config, m, "nack_on_error", undefined, s.deferred);
+    expect(d.held.map((x) => x.record.topic)).toEqual(["a", "b", "replies"]);
+    expect(d.held.map((x) => x.record.headers?.["correlation_id"])).toEqual(["c-1", "c-1", "c-1"]);
+    d.held[1]!.settle.reject(new PublishError("b", "leader not available"));
+    d.held[0]!.settle.resolve({ topic: "a", partition: 0, offset: "1" });
+    expect(t.settled).toEqual([]);
+    expect(s.open()).toBe(1);
+    d.held[2]!.settle.resolve({ topic: "replies", partition: 0, offset: "2" });
+    // The first failure decides: the policy nacks it, and it is reported with its location.
+    expect(t.settled).toEqual([[0, "nack"]]);
+    expect(s.open()).toBe(0);
+    expect(t.errors()).toHaveLength(1);
+    expect(t.errors()[0]!.fields).toMatchObject({ topic: "orders", partition: 0, offset: 0 });
+  });
+
+  it("settles a message whose record is refused at once (before deliver returns)", () => {
+    const t = setup([handler(() => "x", { publishers: [publisher("out")] })], {
+      deliver: (_record, settle) => settle.reject(new PublishError("out", "too big")),
+      fast: true,
+    });
+    const s = sink();
+    expect(processMessage(t.config, t.message(), "reject_on_error", undefined, s.deferred)).toBe("continue");
+    expect(t.settled).toEqual([[0, "reject"]]);
+    expect(s.events).toEqual(["begin", "end"]);
+  });
+
+  it("does not hand over a result that cannot be encoded: the message fails on its own", () => {
+    const d = heldDeliveries();
+    const circular: Record<string, unknown> = {};
+    circular["self"] = circular;
+    const t = setup([handler(() => circular, { publishers: [publisher("out")] })], {
+      deliver: d.deliver,
+      fast: true,
+    });
+    const s = sink();
+    expect(processMessage(t.config, t.message(), "reject_on_error", undefined, s.deferred)).toBe("continue");
+    expect(d.held).toEqual([]);
+    expect(s.events).toEqual([]);
+    expect(t.settled).toEqual([[0, "reject"]]);
+  });
+
+  it("dead-letters a rejected message once its result failed, and ends it after that publish", async () => {
+    const d = heldDeliveries();
+    const t = setup([handler(() => ({ ok: 1 }), { publishers: [publisher("out")] })], {
+      deliver: d.deliver,
+      deadLetter: "orders.dlq",
+      fast: true,
+    });
+    const s = sink();
+    processMessage(t.config, t.message(), "reject_on_error", undefined, s.deferred);
+    d.held[0]!.settle.reject(new PublishError("out", "broken"));
+    // Dead-lettering goes through `send` (it may pass publish hooks): the message ends after it.
+    expect(s.open()).toBe(1);
+    await expect.poll(() => s.open()).toBe(0);
+    expect(t.sent.map((x) => x.record.topic)).toEqual(["orders.dlq"]);
+    expect(t.settled).toEqual([[0, "reject"]]);
+  });
+});
