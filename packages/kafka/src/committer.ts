@@ -49,6 +49,8 @@ export class Committer {
   #running: Promise<void> | undefined;
   /** Settlements arrived while a background commit ran: commit again after it. */
   #again = false;
+  /** When the last background commit started (`performance.now()`). */
+  #lastStart = Number.NEGATIVE_INFINITY;
 
   constructor(source: CommitSource) {
     this.#source = source;
@@ -91,24 +93,34 @@ export class Committer {
   /**
    * Commits what became committable, in the background: one commit in flight, settlements
    * that arrive meanwhile go in the next one (after the current event-loop turn, so a burst of
-   * settlements makes one commit).
+   * settlements makes one commit), and commits start at least {@link COMMIT_SPACING_MS} apart.
    */
   request(): void {
     if (this.#running) {
       this.#again = true;
       return;
     }
-    this.#running = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+    this.#running = this.#spaced().then(async () => {
       do {
         this.#again = false;
-        const started = performance.now();
+        this.#lastStart = performance.now();
         await this.commit(this.#source.partitions.values());
-        // Clients that queue a commit and return (librdkafka) would otherwise commit once per
-        // event-loop turn: the next commit starts at least COMMIT_SPACING_MS after this one.
-        const wait = COMMIT_SPACING_MS - (performance.now() - started);
-        if (this.#again && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (this.#again) await this.#spaced();
       } while (this.#again && this.#source.consumer() !== undefined);
       this.#running = undefined;
+    });
+  }
+
+  /**
+   * Resolves after the current turn, and no sooner than {@link COMMIT_SPACING_MS} after the
+   * last commit started. Clients that queue a commit and return (librdkafka) would otherwise
+   * commit about once per event-loop turn.
+   */
+  #spaced(): Promise<void> {
+    const wait = this.#lastStart + COMMIT_SPACING_MS - performance.now();
+    return new Promise((resolve) => {
+      if (wait > 0) setTimeout(resolve, wait);
+      else setImmediate(resolve);
     });
   }
 
