@@ -12,53 +12,49 @@ import {
   type Settle,
   toPublishError,
 } from "@faststream/kafka";
-import confluent, { type DeliveryReport, type LibrdKafkaError } from "@confluentinc/kafka-javascript";
+import confluent, { type LibrdKafkaError } from "@confluentinc/kafka-javascript";
 import { producerConfig } from "./config.js";
 
 /** librdkafka's "local queue full" (`queue.buffering.max.messages` or `.kbytes` reached). */
 const QUEUE_FULL = confluent.CODES.ERRORS.ERR__QUEUE_FULL;
 
-/** What this module reads of a delivery report. */
-type Report = Pick<DeliveryReport, "partition" | "offset">;
+/**
+ * Headers in librdkafka's shape (one single-key object per header), for one `produce()` call.
+ * The list and its objects are reused from call to call: librdkafka copies keys and values
+ * before `produce()` returns, so a publish allocates nothing for its headers here.
+ */
+class HeaderCells {
+  readonly #list: Record<string, Buffer | string>[] = [];
+  readonly #cells = new Map<string, Record<string, Buffer | string>>();
 
-/** A record's opaque: its delivery report calls `resolve` or `reject` on it. */
-interface Opaque {
-  resolve(report: Report): void;
-  reject(err: unknown): void;
+  /** `headers` as librdkafka takes them (`undefined` when there are none); valid until the next call. */
+  fill(headers: Record<string, Buffer | string>): Record<string, Buffer | string>[] | undefined {
+    const list = this.#list;
+    list.length = 0;
+    for (const k in headers) {
+      let cell = this.#cells.get(k);
+      if (cell === undefined) {
+        cell = { [k]: "" };
+        // Header names are few in practice; past this many, cells are not kept.
+        if (this.#cells.size < MAX_CACHED_HEADER_NAMES) this.#cells.set(k, cell);
+      }
+      cell[k] = headers[k]!;
+      list.push(cell);
+    }
+    return list.length ? list : undefined;
+  }
+
+  /** Drops the values the cells still point to (they would keep the last payload's headers alive). */
+  clear(): void {
+    for (const [k, cell] of this.#cells) cell[k] = "";
+  }
 }
 
-/** Headers in librdkafka's shape: one single-key object per header. */
-function rdkafkaHeaders(headers: Record<string, Buffer | string>): Record<string, Buffer | string>[] | undefined {
-  const out: Record<string, Buffer | string>[] = [];
-  for (const k in headers) out.push({ [k]: headers[k]! });
-  return out.length ? out : undefined;
-}
+/** Header names whose cells {@link HeaderCells} keeps. */
+const MAX_CACHED_HEADER_NAMES = 64;
 
 function offsetOf(offset: number | null | undefined): string | undefined {
   return offset === null || offset === undefined || !(offset >= 0) ? undefined : String(offset);
-}
-
-/** Opaque of a single published record: tells its {@link Settle} the outcome. */
-class Delivery implements Opaque {
-  readonly #producer: ConfluentProducer;
-  readonly #topic: string;
-  readonly #settle: Settle;
-
-  constructor(producer: ConfluentProducer, topic: string, settle: Settle) {
-    this.#producer = producer;
-    this.#topic = topic;
-    this.#settle = settle;
-  }
-
-  resolve(report: Report): void {
-    this.#settle.resolve({ topic: this.#topic, partition: report.partition ?? -1, offset: offsetOf(report.offset) });
-    this.#producer.released();
-  }
-
-  reject(err: unknown): void {
-    this.#settle.reject(toPublishError(this.#topic, err));
-    this.#producer.released();
-  }
 }
 
 /** Longest wait for queued records on disconnect (handing over, then delivery). */
@@ -74,7 +70,8 @@ export class ConfluentProducer {
   readonly #config: DriverConfig;
   #client: InstanceType<typeof confluent.Producer> | undefined;
   /** Records (with their opaques) waiting for room in librdkafka's queue, oldest first. */
-  #waiting: [OutgoingRecord, Opaque][] = [];
+  #waiting: [OutgoingRecord, Settle][] = [];
+  readonly #headers = new HeaderCells();
   #head = 0;
   #drained: (() => void)[] = [];
 
@@ -96,10 +93,12 @@ export class ConfluentProducer {
     client.on("event.error", onError);
     // The client emits plain "error" too (a failed OAUTHBEARER refresh): never unhandled.
     client.on("error" as "event.error", onError);
+    // Each record's opaque is the Settle of its publish.
     client.on("delivery-report", (err, report) => {
-      const opaque = report.opaque as Opaque;
-      if (err) opaque.reject(err);
-      else opaque.resolve(report);
+      const settle = report.opaque as Settle;
+      if (err) settle.reject(toPublishError(report.topic, err));
+      else settle.resolve({ topic: report.topic, partition: report.partition ?? -1, offset: offsetOf(report.offset) });
+      this.released();
     });
     await new Promise<void>((resolve, reject) => {
       client.connect({ timeout: Math.max(1000, this.#config.connectTimeoutMs), allTopics: false }, (err) =>
@@ -128,12 +127,13 @@ export class ConfluentProducer {
     this.#abandon(new Error("the producer disconnected before the record could be queued"));
     await new Promise<void>((resolve) => client.flush(FLUSH_TIMEOUT_MS, () => resolve()));
     this.#client = undefined;
+    this.#headers.clear();
     await new Promise<void>((resolve) => client.disconnect(() => resolve()));
   }
 
   /** Hands one record over (or queues it behind those waiting); `settle` hears its outcome, errors as `PublishError`s. */
   produce(record: OutgoingRecord, settle: Settle): void {
-    this.#hand(record, new Delivery(this, record.topic, settle));
+    this.#hand(record, settle);
   }
 
   /** Publishes records; resolves with one metadata per record once all were acknowledged. */
@@ -156,7 +156,7 @@ export class ConfluentProducer {
     const waiting = this.#waiting.slice(this.#head);
     this.#waiting = [];
     this.#head = 0;
-    for (const [, opaque] of waiting) opaque.reject(reason);
+    for (const [record, settle] of waiting) settle.reject(toPublishError(record.topic, reason));
     for (const resolve of this.#drained.splice(0)) resolve();
   }
 
@@ -165,15 +165,15 @@ export class ConfluentProducer {
     if (this.#head < this.#waiting.length) this.#drain();
   }
 
-  #hand(record: OutgoingRecord, opaque: Opaque): void {
-    if (this.#head < this.#waiting.length || !this.#produce(record, opaque)) this.#waiting.push([record, opaque]);
+  #hand(record: OutgoingRecord, settle: Settle): void {
+    if (this.#head < this.#waiting.length || !this.#produce(record, settle)) this.#waiting.push([record, settle]);
   }
 
   /** Hands one record over; false if librdkafka's queue is full (the record was not taken). */
-  #produce(record: OutgoingRecord, opaque: Opaque): boolean {
+  #produce(record: OutgoingRecord, settle: Settle): boolean {
     const producer = this.#client;
     if (!producer) {
-      opaque.reject(new Error("the producer is not connected"));
+      settle.reject(toPublishError(record.topic, new Error("the producer is not connected")));
       return true;
     }
     try {
@@ -183,12 +183,12 @@ export class ConfluentProducer {
         record.value,
         record.key,
         record.timestamp !== undefined ? Number(record.timestamp) : null,
-        opaque,
-        rdkafkaHeaders(record.headers) as never,
+        settle,
+        this.#headers.fill(record.headers) as never,
       );
     } catch (err) {
       if ((err as { code?: unknown }).code === QUEUE_FULL) return false;
-      opaque.reject(err);
+      settle.reject(toPublishError(record.topic, err));
     }
     return true;
   }
@@ -196,8 +196,8 @@ export class ConfluentProducer {
   #drain(): void {
     const waiting = this.#waiting;
     while (this.#head < waiting.length) {
-      const [record, opaque] = waiting[this.#head]!;
-      if (!this.#produce(record, opaque)) break;
+      const [record, settle] = waiting[this.#head]!;
+      if (!this.#produce(record, settle)) break;
       waiting[this.#head++] = undefined as never;
     }
     if (this.#head === waiting.length) {

@@ -67,4 +67,40 @@ describe("ConfluentProducer", () => {
     expect(results.every((r) => r.status === "fulfilled")).toBe(true);
     await expect(sendOne(producer, record(topic, 0))).rejects.toBeInstanceOf(PublishError);
   });
+
+  it("each record of a burst carries exactly its own headers (librdkafka's header objects are reused)", async () => {
+    const cluster = await testCluster();
+    const topic = uniqueName("producer-headers");
+    await cluster.createTopic(topic, 1);
+    const { KafkaBroker } = await import("../src/index.js");
+    const broker = new KafkaBroker(cluster.brokers, { logLevel: "silent" });
+    const seen: Record<string, unknown>[] = [];
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    broker.subscriber(topic, { groupId: uniqueName("g"), autoOffsetReset: "earliest" }).handle((_body, message) => {
+      const { correlation_id: _id, ...rest } = message.headers;
+      seen.push(rest);
+      if (seen.length === 4) done();
+    });
+    await broker.start();
+    try {
+      await Promise.all([
+        broker.publish("a", topic, { headers: { x: "1", y: "2" } }),
+        broker.publish("b", topic, { headers: { y: "3" } }),
+        broker.publish(Buffer.from("c"), topic),
+        broker.publish("d", topic, { headers: { z: Buffer.from([0xff, 0x00]) } }),
+      ]);
+      await all;
+    } finally {
+      await broker.stop();
+    }
+    expect(seen).toEqual([
+      { x: "1", y: "2", "content-type": "text/plain" },
+      { y: "3", "content-type": "text/plain" },
+      { "content-type": "application/octet-stream" },
+      { z: Buffer.from([0xff, 0x00]), "content-type": "text/plain" },
+    ]);
+  });
 });
