@@ -35,14 +35,8 @@ const ERR_FATAL = -150;
 const POLL_WAIT_MS = 100;
 /** Batches per partition (on average over the flowing ones) queued before the poll loop waits. */
 const AHEAD_PER_PARTITION = 2;
-/**
- * Batches one partition may have queued before it is paused until they drained. A pause drops
- * what librdkafka pre-fetched of the partition, and the main thread idles while it is fetched
- * again: at 4, a 3-partition pipeline was paused 6-12 times per 100k records (polls often return
- * one partition's records only), idle 0.3-0.9 s per run; at 8 it is not paused at all. What is
- * queued overall stays bounded by {@link AHEAD_PER_PARTITION}.
- */
-const THROTTLE_AT = 8;
+/** Batches one partition may have queued before it is paused until they drained. */
+const THROTTLE_AT = 4;
 /** Most records one poll takes. */
 const MAX_POLL_RECORDS = 10_000;
 /** How long a seek may take in librdkafka (it runs off the event loop). */
