@@ -11,6 +11,7 @@ import {
   type Deferred,
   conclude,
   decodeRaw,
+  endAfter,
   isThenable,
   noHandler,
   type PipelineConfig,
@@ -142,19 +143,6 @@ class PendingResult implements Settle {
   }
 
   #finish(): void {
-    const deferred = this.#deferred;
-    let after: After | Promise<After>;
-    try {
-      after = conclude(this.#config, this.#message, this.#policy, this.#error, 1);
-    } catch {
-      deferred.end();
-      return;
-    }
-    if (typeof after === "string") {
-      deferred.end();
-      return;
-    }
-    const end = (): void => deferred.end();
-    after.then(end, end);
+    endAfter(this.#deferred, (err) => conclude(this.#config, this.#message, this.#policy, err, 1), this.#error);
   }
 }

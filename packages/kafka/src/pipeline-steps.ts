@@ -87,22 +87,30 @@ export function defer(
   finish: (err: unknown) => After | Promise<After>,
 ): void {
   deferred.begin();
-  const done = (err: unknown): void => {
-    let after: After | Promise<After>;
-    try {
-      after = finish(err);
-    } catch {
-      deferred.end();
-      return;
-    }
-    if (isThenable(after)) {
-      const end = (): void => deferred.end();
-      after.then(end, end);
-    } else {
-      deferred.end();
-    }
-  };
-  publishing.then(() => done(undefined), done);
+  publishing.then(
+    () => endAfter(deferred, finish, undefined),
+    (err: unknown) => endAfter(deferred, finish, err),
+  );
+}
+
+/**
+ * Settles a deferred message through `finish` (with the publish error, if any), then tells
+ * `deferred` it ended, after the settling if that is asynchronous (dead-lettering). @internal
+ */
+export function endAfter(deferred: Deferred, finish: (err: unknown) => After | Promise<After>, err: unknown): void {
+  let after: After | Promise<After>;
+  try {
+    after = finish(err);
+  } catch {
+    deferred.end();
+    return;
+  }
+  if (isThenable(after)) {
+    const end = (): void => deferred.end();
+    after.then(end, end);
+  } else {
+    deferred.end();
+  }
 }
 
 /** What processing asks of the subscriber afterwards. @internal */
