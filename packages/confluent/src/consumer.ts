@@ -36,7 +36,13 @@ const POLL_WAIT_MS = 100;
 /** Batches per partition (on average over the flowing ones) queued before the poll loop waits. */
 const AHEAD_PER_PARTITION = 2;
 /** Batches one partition may have queued before it is paused until they drained. */
-const THROTTLE_AT = 4;
+const THROTTLE_AT = 8;
+/**
+ * How long the poll loop waits for room before it pauses the partition with the most batches
+ * queued, so a stuck partition does not hold up the others. A pause drops what librdkafka
+ * pre-fetched of the partition, so it is not paid while batches merely drain.
+ */
+const STALL_MS = 100;
 /** Most records one poll takes. */
 const MAX_POLL_RECORDS = 10_000;
 /** How long a seek may take in librdkafka (it runs off the event loop). */
@@ -283,22 +289,25 @@ export class ConfluentConsumer implements DriverConsumer {
   /**
    * Queues each slice behind its partition's earlier ones and returns at once: a partition whose
    * handler is slow does not hold up the others (at most `partitionsConcurrently` run at a time).
-   * What is fetched ahead stays bounded two ways: the poll loop waits while the partitions that
-   * flow have more than {@link AHEAD_PER_PARTITION} batches each queued on average, and a single
-   * partition that falls {@link THROTTLE_AT} batches behind is paused in librdkafka until its
-   * queue drains (a pause drops librdkafka's pre-fetched records of it, so it is kept for that).
+   * What is fetched ahead stays bounded: the poll loop waits while the partitions that flow
+   * have more than {@link AHEAD_PER_PARTITION} batches each queued on average, and a partition
+   * is paused in librdkafka until its queue drains ("throttled", no longer counted there) once
+   * it falls {@link THROTTLE_AT} batches behind, or when it has the most queued and the loop
+   * waited {@link STALL_MS} for room in vain.
    */
   #dispatch(slices: Slice[]): void {
     for (const slice of slices) {
       const held = slice.held;
       if (!held.throttled) this.#queued++;
-      if (++held.queued >= THROTTLE_AT && !held.throttled) {
-        held.throttled = true;
-        this.#queued -= held.queued;
-        if (!held.paused) this.#client.pause([held.tp]);
-      }
+      if (++held.queued >= THROTTLE_AT && !held.throttled) this.#throttle(held);
       held.tail = held.tail.then(() => this.#runSlice(slice)).finally(() => this.#dequeued(held));
     }
+  }
+
+  #throttle(held: Held): void {
+    held.throttled = true;
+    this.#queued -= held.queued;
+    if (!held.paused) this.#client.pause([held.tp]);
   }
 
   #dequeued(held: Held): void {
@@ -319,12 +328,26 @@ export class ConfluentConsumer implements DriverConsumer {
     wake?.();
   }
 
-  /** Waits while the flowing partitions have enough queued (or until stopped). */
+  /**
+   * Waits while the flowing partitions have enough queued (or until stopped). If no batch
+   * finished for {@link STALL_MS}, the partition with the most queued is throttled: its handler
+   * may be stuck, and the others must still be fetched.
+   */
   async #waitForRoom(): Promise<void> {
     while (this.#gate.running && this.#queued > AHEAD_PER_PARTITION * Math.max(1, this.#held.size)) {
-      await new Promise<void>((resolve) => {
-        this.#drained = resolve;
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await new Promise<boolean>((resolve) => {
+        this.#drained = () => resolve(true);
+        timer = setTimeout(() => resolve(false), STALL_MS);
       });
+      clearTimeout(timer);
+      if (drained) continue;
+      this.#drained = undefined;
+      let busiest: Held | undefined;
+      for (const held of this.#held.values()) {
+        if (!held.throttled && held.queued > (busiest?.queued ?? 0)) busiest = held;
+      }
+      if (busiest) this.#throttle(busiest);
     }
   }
 
