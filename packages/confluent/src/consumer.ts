@@ -35,8 +35,16 @@ const ERR_FATAL = -150;
 const POLL_WAIT_MS = 100;
 /** Batches per partition (on average over the flowing ones) queued before the poll loop waits. */
 const AHEAD_PER_PARTITION = 2;
-/** Batches one partition may have queued before it is paused until they drained. */
-const THROTTLE_AT = 8;
+/**
+ * Batches one partition may have queued before it is paused until they drained: its share of
+ * {@link READ_AHEAD_BATCHES}, from {@link MIN_THROTTLE_AT} to {@link MAX_THROTTLE_AT}. With up
+ * to 3 partitions the poll loop's own limit comes first, so a partition that merely drains is
+ * not paused (a pause drops what librdkafka pre-fetched of it); with many, memory stays bounded
+ * by 4 batches per partition.
+ */
+const READ_AHEAD_BATCHES = 24;
+const MIN_THROTTLE_AT = 4;
+const MAX_THROTTLE_AT = 8;
 /**
  * How long the poll loop waits for room before it pauses the partition with the most batches
  * queued, so a stuck partition does not hold up the others. A pause drops what librdkafka
@@ -292,16 +300,21 @@ export class ConfluentConsumer implements DriverConsumer {
    * What is fetched ahead stays bounded: the poll loop waits while the partitions that flow
    * have more than {@link AHEAD_PER_PARTITION} batches each queued on average, and a partition
    * is paused in librdkafka until its queue drains ("throttled", no longer counted there) once
-   * it falls {@link THROTTLE_AT} batches behind, or when it has the most queued and the loop
-   * waited {@link STALL_MS} for room in vain.
+   * it falls its share of {@link READ_AHEAD_BATCHES} behind, or when it has the most queued and
+   * the loop waited {@link STALL_MS} for room in vain (see `#waitForRoom`).
    */
   #dispatch(slices: Slice[]): void {
     for (const slice of slices) {
       const held = slice.held;
       if (!held.throttled) this.#queued++;
-      if (++held.queued >= THROTTLE_AT && !held.throttled) this.#throttle(held);
+      if (++held.queued >= this.#throttleAt() && !held.throttled) this.#throttle(held);
       held.tail = held.tail.then(() => this.#runSlice(slice)).finally(() => this.#dequeued(held));
     }
+  }
+
+  #throttleAt(): number {
+    const share = Math.ceil(READ_AHEAD_BATCHES / Math.max(1, this.#held.size));
+    return Math.min(MAX_THROTTLE_AT, Math.max(MIN_THROTTLE_AT, share));
   }
 
   #throttle(held: Held): void {
@@ -334,7 +347,8 @@ export class ConfluentConsumer implements DriverConsumer {
    * may be stuck, and the others must still be fetched.
    */
   async #waitForRoom(): Promise<void> {
-    while (this.#gate.running && this.#queued > AHEAD_PER_PARTITION * Math.max(1, this.#held.size)) {
+    const partitions = (): number => Math.max(1, this.#held.size);
+    while (this.#gate.running && this.#queued > AHEAD_PER_PARTITION * partitions()) {
       let timer: NodeJS.Timeout | undefined;
       const drained = await new Promise<boolean>((resolve) => {
         this.#drained = () => resolve(true);
