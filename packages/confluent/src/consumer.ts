@@ -347,8 +347,7 @@ export class ConfluentConsumer implements DriverConsumer {
    * may be stuck, and the others must still be fetched.
    */
   async #waitForRoom(): Promise<void> {
-    const partitions = (): number => Math.max(1, this.#held.size);
-    while (this.#gate.running && this.#queued > AHEAD_PER_PARTITION * partitions()) {
+    while (this.#gate.running && this.#queued > AHEAD_PER_PARTITION * Math.max(1, this.#held.size)) {
       let timer: NodeJS.Timeout | undefined;
       const drained = await new Promise<boolean>((resolve) => {
         this.#drained = () => resolve(true);

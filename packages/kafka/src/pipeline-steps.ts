@@ -163,7 +163,7 @@ export function resultRecords(
   result: unknown,
 ): OutgoingRecord[] {
   const response = isKafkaResponse(result) ? result : undefined;
-  const body = response ? response.body : result;
+  const body = resultBody(result);
   const correlationId = response?.options?.correlationId ?? message.correlationId;
   const options = response?.options ? { ...response.options, correlationId } : { correlationId };
   const records: OutgoingRecord[] = [];
