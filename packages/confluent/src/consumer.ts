@@ -451,7 +451,7 @@ export class ConfluentConsumer implements DriverConsumer {
       held.revoked = true;
       revoked.push(held.tp);
     }
-    this.#gate.revoke(revoked);
+    this.#gate.invalidate(revoked);
     try {
       // stop() gives everything up itself: no callbacks for that.
       if (this.#gate.running && revoked.length > 0) {

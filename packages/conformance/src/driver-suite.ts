@@ -70,7 +70,7 @@ class Recorder implements ConsumerCallbacks {
   /** Runs after each batch was recorded and resolved (commits, seeks, ...). */
   afterBatch: (offsets: { topic: string; partition: number; next: string }) => Promise<void> | void = () => {};
   /** Runs before a batch is recorded; may block it (stop-while-in-flight tests). */
-  beforeBatch: (control: { isRunning(): boolean }) => Promise<void> | void = () => {};
+  beforeBatch: (control: { isRunning(): boolean; isStale(): boolean }) => Promise<void> | void = () => {};
 
   onBatch: ConsumerCallbacks["onBatch"] = async (batch, control) => {
     await this.beforeBatch(control);
@@ -315,6 +315,31 @@ export function defineDriverSuite(def: DriverSuiteDefinition): void {
       consumer.seek({ topic: t, partition: 0, offset: "1" });
       const items = await rec.records.until((r) => r.length >= 5, "the records after the seek");
       expect(items.slice(3).map((r) => r.offset)).toEqual(["1", "2"]);
+    });
+
+    it("a seek while a batch is handled makes that batch stale, and delivery restarts at the target", async () => {
+      const d = await driver();
+      const t = await topic();
+      await d.send(["a", "b", "c"].map((v) => plain(t, v)));
+      const rec = new Recorder();
+      let consumerOf: (c: DriverConsumer) => void = () => {};
+      const started = new Promise<DriverConsumer>((resolve) => (consumerOf = resolve));
+      const stale: boolean[] = [];
+      rec.beforeBatch = async (control) => {
+        if (stale.length > 0) return;
+        const consumer = await started;
+        stale.push(control.isStale());
+        consumer.seek({ topic: t, partition: 0, offset: "1" });
+        stale.push(control.isStale());
+      };
+      const { consumer } = await consume(d, { kind: "topics", topics: [t] }, { recorder: rec });
+      consumerOf(consumer);
+      // The first batch is recorded too (the recorder does not look at isStale): what matters is
+      // that its control said so, and that the next delivery starts at the seek target.
+      const again = (r: readonly SeenRecord[]): number => r.findIndex((x, i) => i >= 3 && x.offset === "1");
+      const items = await rec.records.until((r) => again(r) >= 0 && r.length >= again(r) + 2, "the records after the seek");
+      expect(stale).toEqual([false, true]);
+      expect(items.slice(again(items)).map((r) => r.value?.toString())).toEqual(["b", "c"]);
     });
 
     it("pause stops a partition's delivery and resume restores it", async () => {

@@ -26,7 +26,7 @@ const keyOf = (topic: string, partition: number): string => `${partition}:${topi
 export class BatchGate {
   readonly #callbacks: ConsumerCallbacks;
   readonly #inFlight = new Set<Promise<void>>();
-  /** Bumped per partition on revoke: a batch whose partition moved on is stale. */
+  /** Bumped per partition on revoke and seek: a batch whose partition moved on is stale. */
   readonly #epochs = new Map<string, { n: number }>();
   /** True between a successful start and stop: batches are handed over only then. */
   running = false;
@@ -35,8 +35,8 @@ export class BatchGate {
     this.#callbacks = callbacks;
   }
 
-  /** Marks partitions revoked: batches of them started before now are stale. */
-  revoke(partitions: readonly TopicPartition[]): void {
+  /** Marks partitions revoked or sought: batches of them started before now are stale. */
+  invalidate(partitions: readonly TopicPartition[]): void {
     for (const { topic, partition } of partitions) this.#epoch(topic, partition).n++;
   }
 
@@ -66,7 +66,7 @@ export class BatchGate {
       resolveOffset: (offset) => client.resolveOffset(offset),
       heartbeat: () => client.heartbeat(),
       isRunning: () => this.running && client.isRunning(),
-      // Clients mark a batch stale on seek (and pause); revokes are tracked here.
+      // Revokes and the seeks made through a driver are tracked here; a client may know more.
       isStale: () => client.isStale() || slot.n !== epoch,
     };
     const done = this.#callbacks.onBatch(batch, control);
@@ -139,6 +139,8 @@ export abstract class KafkaJsStyleConsumer implements DriverConsumer {
   }
 
   seek(target: TopicPartitionOffset): void {
+    // Every seek goes through here, so the gate knows which batches it made stale.
+    this.gate.invalidate([target]);
     this.client.seek({ topic: target.topic, partition: target.partition, offset: target.offset });
   }
 

@@ -119,6 +119,8 @@ function subscription(spec: ConsumerSpec): ConsumerSubscribeTopics {
   return { topics, fromBeginning: spec.fromBeginning };
 }
 
+const notStale = (): boolean => false;
+
 /** A {@link DriverConsumer} on a kafkajs consumer. */
 export class KafkajsConsumer extends KafkaJsStyleConsumer {
   protected readonly client: Consumer;
@@ -163,7 +165,7 @@ export class KafkajsConsumer extends KafkaJsStyleConsumer {
     const revoked = this.#assigned;
     if (revoked.length === 0) return;
     this.#assigned = [];
-    this.gate.revoke(revoked);
+    this.gate.invalidate(revoked);
     if (!this.gate.running) return;
     Promise.resolve()
       .then(() => this.#callbacks.onRevoked(revoked))
@@ -180,8 +182,10 @@ export class KafkajsConsumer extends KafkaJsStyleConsumer {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.#spec.partitionsConcurrently,
-        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
-          this.gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale }, this.#spec.maxBatchSize),
+        // kafkajs' isStale (a seek is pending) costs a JSON.stringify per call and the shared
+        // layer asks per message: the gate tracks seeks itself (they all go through seek()).
+        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning }) =>
+          this.gate.run(batch, { resolveOffset, heartbeat, isRunning, isStale: notStale }, this.#spec.maxBatchSize),
       });
     } catch (err) {
       this.gate.running = false;
