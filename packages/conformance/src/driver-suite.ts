@@ -337,7 +337,10 @@ export function defineDriverSuite(def: DriverSuiteDefinition): void {
       // The first batch is recorded too (the recorder does not look at isStale): what matters is
       // that its control said so, and that the next delivery starts at the seek target.
       const again = (r: readonly SeenRecord[]): number => r.findIndex((x, i) => i >= 3 && x.offset === "1");
-      const items = await rec.records.until((r) => again(r) >= 0 && r.length >= again(r) + 2, "the records after the seek");
+      const items = await rec.records.until(
+        (r) => again(r) >= 0 && r.length >= again(r) + 2,
+        "the records after the seek",
+      );
       expect(stale).toEqual([false, true]);
       expect(items.slice(again(items)).map((r) => r.value?.toString())).toEqual(["b", "c"]);
     });
