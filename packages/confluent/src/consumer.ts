@@ -21,6 +21,7 @@ import confluent, { type Message } from "@confluentinc/kafka-javascript";
 import { consumerConfig, consumerTopicConfig } from "./config.js";
 import { type Held, type NativeConsumer, newHeld, type Slice, toRecord } from "./consumer-state.js";
 import { toLibrdkafkaPattern } from "./pattern.js";
+import { ReadAhead } from "./read-ahead.js";
 
 /** librdkafka error codes seen here. */
 const ERR_ASSIGN_PARTITIONS = -175;
@@ -33,24 +34,6 @@ const ERR_FATAL = -150;
  * Bounds how long stop() waits for the poll in flight; rebalances are served during polls.
  */
 const POLL_WAIT_MS = 100;
-/** Batches per partition (on average over the flowing ones) queued before the poll loop waits. */
-const AHEAD_PER_PARTITION = 2;
-/**
- * Batches one partition may have queued before it is paused until they drained: its share of
- * {@link READ_AHEAD_BATCHES}, from {@link MIN_THROTTLE_AT} to {@link MAX_THROTTLE_AT}. With up
- * to 3 partitions the poll loop's own limit comes first, so a partition that merely drains is
- * not paused (a pause drops what librdkafka pre-fetched of it); with many, memory stays bounded
- * by 4 batches per partition.
- */
-const READ_AHEAD_BATCHES = 24;
-const MIN_THROTTLE_AT = 4;
-const MAX_THROTTLE_AT = 8;
-/**
- * How long the poll loop waits for room before it pauses the partition with the most batches
- * queued, so a stuck partition does not hold up the others. A pause drops what librdkafka
- * pre-fetched of the partition, so it is not paid while batches merely drain.
- */
-const STALL_MS = 100;
 /** Most records one poll takes. */
 const MAX_POLL_RECORDS = 10_000;
 /** How long a seek may take in librdkafka (it runs off the event loop). */
@@ -71,10 +54,15 @@ export class ConfluentConsumer implements DriverConsumer {
   /** Seeks librdkafka has not finished: the next poll waits for them. */
   readonly #seeks = new Set<Promise<void>>();
   #loop: Promise<void> | undefined;
-  /** Batches queued or running of partitions not throttled. */
-  #queued = 0;
-  /** Wakes the poll loop when a batch finished. */
-  #drained: (() => void) | undefined;
+  readonly #readAhead = new ReadAhead({
+    held: this.#held,
+    isRunning: () => this.#gate.running,
+    pause: (held) => this.#client.pause([held.tp]),
+    flow: (held, pausedHere) => {
+      this.#applyRewind(held);
+      if (pausedHere) this.#client.resume([held.tp]);
+    },
+  });
   #connected = false;
   #disconnecting: Promise<void> | undefined;
 
@@ -128,7 +116,7 @@ export class ConfluentConsumer implements DriverConsumer {
    */
   async stop(): Promise<void> {
     await this.#gate.close();
-    this.#drained?.();
+    this.#readAhead.wake();
     await this.#loop;
     await Promise.all([...this.#held.values()].map((h) => h.tail));
     const held = [...this.#held.values()].map((h) => h.tp);
@@ -224,7 +212,7 @@ export class ConfluentConsumer implements DriverConsumer {
   /** Polls and hands over until stopped. */
   async #run(): Promise<void> {
     while (this.#gate.running) {
-      await this.#waitForRoom();
+      await this.#readAhead.room();
       if (this.#seeks.size > 0) await Promise.all([...this.#seeks]);
       for (const held of this.#held.values()) {
         held.moved = false;
@@ -297,70 +285,13 @@ export class ConfluentConsumer implements DriverConsumer {
   /**
    * Queues each slice behind its partition's earlier ones and returns at once: a partition whose
    * handler is slow does not hold up the others (at most `partitionsConcurrently` run at a time).
-   * What is fetched ahead stays bounded: the poll loop waits while the partitions that flow
-   * have more than {@link AHEAD_PER_PARTITION} batches each queued on average, and a partition
-   * is paused in librdkafka until its queue drains ("throttled", no longer counted there) once
-   * it falls its share of {@link READ_AHEAD_BATCHES} behind, or when it has the most queued and
-   * the loop waited {@link STALL_MS} for room in vain (see `#waitForRoom`).
+   * What is fetched ahead stays bounded (see {@link ReadAhead}).
    */
   #dispatch(slices: Slice[]): void {
     for (const slice of slices) {
       const held = slice.held;
-      if (!held.throttled) this.#queued++;
-      if (++held.queued >= this.#throttleAt() && !held.throttled) this.#throttle(held);
-      held.tail = held.tail.then(() => this.#runSlice(slice)).finally(() => this.#dequeued(held));
-    }
-  }
-
-  #throttleAt(): number {
-    const share = Math.ceil(READ_AHEAD_BATCHES / Math.max(1, this.#held.size));
-    return Math.min(MAX_THROTTLE_AT, Math.max(MIN_THROTTLE_AT, share));
-  }
-
-  #throttle(held: Held): void {
-    held.throttled = true;
-    this.#queued -= held.queued;
-    if (!held.paused) this.#client.pause([held.tp]);
-  }
-
-  #dequeued(held: Held): void {
-    held.queued--;
-    if (!held.throttled) this.#queued--;
-    if (held.queued === 0) {
-      // Paused here (throttled) or resumed by the shared layer meanwhile: it flows again now.
-      const pausedHere = held.throttled || held.resuming;
-      held.throttled = false;
-      held.resuming = false;
-      if (!held.paused && !held.revoked && this.#gate.running) {
-        this.#applyRewind(held);
-        if (pausedHere) this.#client.resume([held.tp]);
-      }
-    }
-    const wake = this.#drained;
-    this.#drained = undefined;
-    wake?.();
-  }
-
-  /**
-   * Waits while the flowing partitions have enough queued (or until stopped). If no batch
-   * finished for {@link STALL_MS}, the partition with the most queued is throttled: its handler
-   * may be stuck, and the others must still be fetched.
-   */
-  async #waitForRoom(): Promise<void> {
-    while (this.#gate.running && this.#queued > AHEAD_PER_PARTITION * Math.max(1, this.#held.size)) {
-      let timer: NodeJS.Timeout | undefined;
-      const drained = await new Promise<boolean>((resolve) => {
-        this.#drained = () => resolve(true);
-        timer = setTimeout(() => resolve(false), STALL_MS);
-      });
-      clearTimeout(timer);
-      if (drained) continue;
-      this.#drained = undefined;
-      let busiest: Held | undefined;
-      for (const held of this.#held.values()) {
-        if (!held.throttled && held.queued > (busiest?.queued ?? 0)) busiest = held;
-      }
-      if (busiest) this.#throttle(busiest);
+      this.#readAhead.added(held);
+      held.tail = held.tail.then(() => this.#runSlice(slice)).finally(() => this.#readAhead.removed(held));
     }
   }
 
