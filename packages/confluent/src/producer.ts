@@ -30,7 +30,8 @@ class HeaderCells {
   /** `headers` as librdkafka takes them (`undefined` when there are none); valid until the next call. */
   fill(headers: Record<string, Buffer | string>): Record<string, Buffer | string>[] | undefined {
     const list = this.#list;
-    list.length = 0;
+    // Overwritten in place: setting the length to 0 would drop the backing store every call.
+    let n = 0;
     for (const k in headers) {
       let cell = this.#cells.get(k);
       if (cell === undefined) {
@@ -39,9 +40,10 @@ class HeaderCells {
         if (this.#cells.size < MAX_CACHED_HEADER_NAMES) this.#cells.set(k, cell);
       }
       cell[k] = headers[k]!;
-      list.push(cell);
+      list[n++] = cell;
     }
-    return list.length ? list : undefined;
+    if (list.length !== n) list.length = n;
+    return n > 0 ? list : undefined;
   }
 
   /** Drops the values the cells still point to (they would keep the last payload's headers alive). */

@@ -12,6 +12,7 @@ import {
   conclude,
   decodeRaw,
   endAfter,
+  type Finisher,
   isThenable,
   noHandler,
   type PipelineConfig,
@@ -117,7 +118,7 @@ function publish(
  * object per message in flight instead of a promise chain: these live until the broker
  * acknowledged, so what they hold is what the garbage collector copies while they wait.
  */
-class PendingResult implements Settle {
+class PendingResult implements Settle, Finisher {
   readonly #config: PipelineConfig;
   readonly #message: AnyMessage;
   readonly #policy: AckPolicy;
@@ -142,7 +143,12 @@ class PendingResult implements Settle {
     if (--this.#left === 0) this.#finish();
   }
 
+  /** Settles the message per policy (called by `endAfter`). */
+  finish(err: unknown): After | Promise<After> {
+    return conclude(this.#config, this.#message, this.#policy, err, 1);
+  }
+
   #finish(): void {
-    endAfter(this.#deferred, (err) => conclude(this.#config, this.#message, this.#policy, err, 1), this.#error);
+    endAfter(this.#deferred, this, this.#error);
   }
 }
