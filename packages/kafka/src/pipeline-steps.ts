@@ -173,10 +173,13 @@ export function resultRecords(
   const body = resultBody(result);
   const correlationId = response?.options?.correlationId ?? message.correlationId;
   const options = response?.options ? { ...response.options, correlationId } : { correlationId };
-  const records: OutgoingRecord[] = [];
-  for (const p of handler.publishers) records.push(p.prepare(body, options));
+  const publishers = handler.publishers;
   const replyTo = message.replyTo;
-  if (replyTo) records.push(config.replyRecord(body, replyTo, correlationId));
+  // Sized up front: an empty array grows by a 17-slot backing store on its first push.
+  const records = new Array<OutgoingRecord>(publishers.length + (replyTo ? 1 : 0));
+  let i = 0;
+  for (const p of publishers) records[i++] = p.prepare(body, options);
+  if (replyTo) records[i] = config.replyRecord(body, replyTo, correlationId);
   return records;
 }
 
