@@ -1,7 +1,7 @@
 import type { HandlerCall, SubscriberDecl } from "./declaration.js";
-import type { OutgoingRecord, Settle } from "./driver.js";
 import type { PipelineConfig, PreparedHandler } from "./pipeline-steps.js";
-import { publishersOf, type RecordSink } from "./publisher.js";
+import { publishersOf } from "./publisher.js";
+import type { BrokerHost } from "./subscriber.js";
 import type { ResolvedSubscriberOptions } from "./subscriber-options.js";
 
 /** Wraps a handler so a test broker records its calls. */
@@ -29,10 +29,7 @@ function spied(decl: SubscriberDecl, fn: (body: unknown, message: unknown) => un
 export function buildPipelineConfig(
   decl: SubscriberDecl,
   options: ResolvedSubscriberOptions,
-  host: RecordSink & {
-    replyRecord(body: unknown, topic: string, correlationId: string): OutgoingRecord;
-    deliver(record: OutgoingRecord, settle: Settle): void;
-  },
+  host: Pick<BrokerHost, "sendThrough" | "deliver" | "replyRecord">,
   label: string,
 ): PipelineConfig {
   const scope = decl.scope;
