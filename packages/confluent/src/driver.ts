@@ -49,6 +49,10 @@ class ConfluentDriver implements KafkaDriver {
     return this.#producer.connect();
   }
 
+  ready(): Promise<void> {
+    return this.#producer.ready();
+  }
+
   disconnect(): Promise<void> {
     return this.#producer.disconnect();
   }

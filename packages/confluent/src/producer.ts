@@ -14,6 +14,7 @@ import {
 } from "@faststream/kafka";
 import confluent, { type LibrdKafkaError } from "@confluentinc/kafka-javascript";
 import { producerConfig } from "./config.js";
+import { type LibrdkafkaLog, ProducerIdWatch } from "./producer-id.js";
 
 /** librdkafka's "local queue full" (`queue.buffering.max.messages` or `.kbytes` reached). */
 const QUEUE_FULL = confluent.CODES.ERRORS.ERR__QUEUE_FULL;
@@ -76,6 +77,8 @@ export class ConfluentProducer {
   readonly #headers = new HeaderCells();
   #head = 0;
   #drained: (() => void)[] = [];
+  /** Set while connected with idempotence on: when librdkafka got its producer id. */
+  #producerId: ProducerIdWatch | undefined;
 
   readonly #overrides: Readonly<Record<string, string | number | boolean>>;
 
@@ -87,7 +90,12 @@ export class ConfluentProducer {
 
   /** Creates and connects the native producer (a metadata round trip bounded by the connect timeout). */
   async connect(): Promise<void> {
-    const client = new confluent.Producer({ ...producerConfig(this.#config), ...this.#overrides } as never);
+    const settings: Record<string, unknown> = { ...producerConfig(this.#config), ...this.#overrides };
+    const watch = settings["enable.idempotence"] === true ? new ProducerIdWatch(this.#config.logger) : undefined;
+    // The producer id shows only in the eos debug context (see ProducerIdWatch).
+    if (watch) settings["debug"] = "eos";
+    const client = new confluent.Producer(settings as never);
+    if (watch) client.on("event.log", (log: LibrdkafkaLog) => watch.onLog(log));
     const onError = (err: LibrdKafkaError): void => {
       const log = err.isFatal ? this.#config.logger.error : this.#config.logger.warn;
       log.call(this.#config.logger, { client: "confluent", err }, `confluent producer: ${err.message}`);
@@ -109,6 +117,28 @@ export class ConfluentProducer {
     });
     client.setPollInBackground(true);
     this.#client = client;
+    this.#producerId = watch;
+  }
+
+  /** True while connected with idempotence on and librdkafka has reported the producer id. */
+  get hasProducerId(): boolean {
+    return this.#producerId?.assigned ?? false;
+  }
+
+  /**
+   * Resolves once librdkafka's idempotent producer has its producer id (it holds every record
+   * until then), or after the connect timeout; at once without idempotence.
+   */
+  async ready(): Promise<void> {
+    const watch = this.#producerId;
+    if (!watch || watch.assigned) return;
+    const timeoutMs = this.#config.connectTimeoutMs;
+    if (!(await watch.wait(timeoutMs)) && this.#producerId === watch) {
+      this.#config.logger.warn(
+        { client: "confluent" },
+        `confluent producer: no idempotent producer id within ${timeoutMs} ms; publishes wait for it`,
+      );
+    }
   }
 
   /**
@@ -129,6 +159,8 @@ export class ConfluentProducer {
     this.#abandon(new Error("the producer disconnected before the record could be queued"));
     await new Promise<void>((resolve) => client.flush(FLUSH_TIMEOUT_MS, () => resolve()));
     this.#client = undefined;
+    this.#producerId?.settle(false);
+    this.#producerId = undefined;
     this.#headers.clear();
     await new Promise<void>((resolve) => client.disconnect(() => resolve()));
   }

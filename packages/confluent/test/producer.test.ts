@@ -10,7 +10,9 @@ afterEach(async () => {
   await Promise.all(producers.splice(0).map((p) => p.disconnect()));
 });
 
-async function setup(overrides: Record<string, number> = {}): Promise<{ producer: ConfluentProducer; topic: string }> {
+async function setup(
+  overrides: Record<string, number | boolean> = {},
+): Promise<{ producer: ConfluentProducer; topic: string }> {
   const cluster = await testCluster();
   const topic = uniqueName("producer");
   await cluster.createTopic(topic, 1);
@@ -39,6 +41,21 @@ const record = (topic: string, i: number): OutgoingRecord => ({
 });
 
 describe("ConfluentProducer", () => {
+  it("ready() resolves once librdkafka reported the idempotent producer id", async () => {
+    const { producer } = await setup();
+    // Without the wait, librdkafka holds the first records until its producer id arrives
+    // (a 500 ms timer): a warning would name the timeout, and the id would be missing.
+    await producer.ready();
+    expect(producer.hasProducerId).toBe(true);
+  });
+
+  it("without idempotence there is no producer id to wait for", async () => {
+    const { producer, topic } = await setup({ "enable.idempotence": false });
+    await producer.ready();
+    expect(producer.hasProducerId).toBe(false);
+    expect((await sendOne(producer, record(topic, 1))).offset).toBe("0");
+  });
+
   it("records refused because librdkafka's queue is full wait, in order, and all land", async () => {
     // A queue of 50 records: most of the 3,000 below must wait for delivery reports to free room.
     const { producer, topic } = await setup({ "queue.buffering.max.messages": 50 });

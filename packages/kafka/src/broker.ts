@@ -339,8 +339,17 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     return this.#driver.ping(timeoutMs);
   }
 
-  /** Connects the producer (subscribers start with `start()`). Idempotent. */
-  connect(): Promise<void> {
+  /**
+   * Connects the producer (subscribers start with `start()`); resolves once it can deliver at
+   * once. Idempotent.
+   */
+  async connect(): Promise<void> {
+    await this.#open();
+    await this.#driver.ready?.();
+  }
+
+  /** Connects the driver's producer (its own setup may still run, see `KafkaDriver.ready`). */
+  #open(): Promise<void> {
     if (this.#state !== "idle") return this.#connecting ?? Promise.resolve();
     this.#state = "connecting";
     this.#connecting = this.#driver
@@ -362,13 +371,16 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     return this.#connecting;
   }
 
-  /** Connects and starts every declared subscriber; resolves once all joined their groups. */
+  /**
+   * Connects and starts every declared subscriber; resolves once all joined their groups and
+   * the producer can deliver at once.
+   */
   async start(): Promise<void> {
     if (this.#state === "running" || this.#state === "starting") return;
-    await this.connect();
+    await this.#open();
     this.#state = "starting";
     try {
-      await Promise.all([...this.#runtimes.values()].map((r) => r.start()));
+      await Promise.all([this.#driver.ready?.(), ...[...this.#runtimes.values()].map((r) => r.start())]);
     } catch (err) {
       await this.stop();
       throw err;

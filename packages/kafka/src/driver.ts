@@ -210,6 +210,13 @@ export interface KafkaDriver {
   readonly capabilities: DriverCapabilities;
   /** Connects the producer. */
   connect(): Promise<void>;
+  /**
+   * Optional: resolves once the connected producer can deliver without finishing setup of its
+   * own first (librdkafka's idempotent producer asks for its producer id after connecting, on a
+   * 500 ms timer, and holds every record until it has one). Bounded by the driver; never
+   * rejects. `broker.connect()` waits for it, `broker.start()` while subscribers join.
+   */
+  ready?(): Promise<void>;
   /** Flushes and disconnects the producer. */
   disconnect(): Promise<void>;
   /**
