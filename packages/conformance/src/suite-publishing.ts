@@ -162,4 +162,29 @@ export function publishingCases(ctx: SuiteContext): void {
     const [r] = await got.waitFor(1);
     expect(r).toMatchObject({ body: "PING", correlationId: "rq-1" });
   });
+
+  it("frameworkHeaders minimal: records carry the user's headers and request/reply's only", async () => {
+    const [t, out, svc] = [await ctx.topic(), await ctx.topic(), await ctx.topic()];
+    const broker = await ctx.broker({ frameworkHeaders: "minimal", replyTopic: uniqueName("replies") });
+    broker
+      .subscriber(t, { ...fastConsumer, groupId: uniqueName("g") })
+      .publisher(out)
+      .handle((b) => ({ echo: b }));
+    broker
+      .subscriber(svc, { ...fastConsumer, groupId: uniqueName("g") })
+      .handle((b) => ({ sum: (b as number[])[0]! + 1 }));
+    const got = await sink(broker, out);
+    await broker.start();
+    await broker.publish({ q: 1 }, t, { headers: { "x-h": "v" } });
+    await broker.publish({ q: 2 }, t, { correlationId: "c-2" });
+    const seen = (await got.waitFor(2)).sort((a, b) => JSON.stringify(a.body).localeCompare(JSON.stringify(b.body)));
+    // JSON comes back as JSON without a content-type (the auto codec infers it).
+    expect(seen.map((s) => [s.body, s.headers])).toEqual([
+      [{ echo: { q: 1 } }, {}],
+      [{ echo: { q: 2 } }, { correlation_id: "c-2" }],
+    ]);
+    const reply = await broker.request([41], svc, { timeoutMs: 20_000 });
+    expect(reply.body).toEqual({ sum: 42 });
+    expect(Object.keys(reply.headers)).toEqual(["correlation_id"]);
+  });
 }

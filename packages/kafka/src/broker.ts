@@ -184,9 +184,14 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     await runtime.start();
   }
 
+  /** @internal true with `frameworkHeaders: "minimal"`. */
+  get minimalHeaders(): boolean {
+    return this.config.frameworkHeaders === "minimal";
+  }
+
   /** @internal */
   replyRecord(body: unknown, topic: string, correlationId: string): OutgoingRecord {
-    return buildRecord(topic, body, { correlationId }, undefined, this.scope.resolveCodec());
+    return buildRecord(topic, body, { correlationId }, undefined, this.scope.resolveCodec(), this.minimalHeaders);
   }
 
   /** @internal sends through publish middlewares. */
@@ -205,7 +210,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     try {
       checkTopic(topic);
       if (options) checkPublishOptions(options, false);
-      record = buildRecord(topic, body, options, undefined, this.#codecFor(options));
+      record = buildRecord(topic, body, options, undefined, this.#codecFor(options), this.minimalHeaders);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -226,7 +231,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
       try {
         const { body, ...options } = item;
         checkPublishOptions(options, false);
-        const record = buildRecord(topic, body, options, undefined, this.#codecFor(options));
+        const record = buildRecord(topic, body, options, undefined, this.#codecFor(options), this.minimalHeaders);
         this.#checkSize(record);
         records.push(record);
         index.push(i);

@@ -93,7 +93,12 @@ export class KafkaMessage<T = unknown, P = {}, D = {}> {
 
   /** The `correlation_id` header, or the message id when the producer set none. */
   get correlationId(): string {
-    return headerText(this.#record.headers, HeaderName.correlationId) ?? this.messageId;
+    return this.correlationHeader ?? this.messageId;
+  }
+
+  /** @internal the `correlation_id` header alone (`undefined` when the producer set none). */
+  get correlationHeader(): string | undefined {
+    return headerText(this.#record.headers, HeaderName.correlationId);
   }
 
   /** The `reply_to` header: where a reply should go. */

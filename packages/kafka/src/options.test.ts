@@ -36,6 +36,7 @@ describe("resolveBrokerOptions", () => {
       replyMaxWaitMs: 100,
       security: undefined,
       maxRecordBytes: 1_048_576,
+      frameworkHeaders: "full",
     });
     expect(resolveBrokerOptions("localhost:9092", { clientId: "svc" }).replyTopic).toBe("faststream.replies.svc");
     expect(() => resolveBrokerOptions("localhost:9092", { replyTopic: "bad topic" })).toThrow(/replyTopic/);
@@ -91,6 +92,10 @@ describe("resolveBrokerOptions", () => {
     expect(setupOption(() => resolveBrokerOptions("a:1", { replyMaxWaitMs: 0 }))).toBe("replyMaxWaitMs");
     expect(setupOption(() => resolveBrokerOptions("a:1", { maxRecordBytes: 0 }))).toBe("maxRecordBytes");
     expect(resolveBrokerOptions("a:1", { maxRecordBytes: 5_000_000 }).maxRecordBytes).toBe(5_000_000);
+    expect(setupOption(() => resolveBrokerOptions("a:1", { frameworkHeaders: "none" as "full" }))).toBe(
+      "frameworkHeaders",
+    );
+    expect(resolveBrokerOptions("a:1", { frameworkHeaders: "minimal" }).frameworkHeaders).toBe("minimal");
     const ok = resolveBrokerOptions("a:1", {
       logLevel: "silent",
       clientId: "svc",

@@ -56,7 +56,23 @@ export interface KafkaBrokerOptions {
    * (`message.max.bytes`). Raise it together with the topic's `max.message.bytes`.
    */
   readonly maxRecordBytes?: number;
+  /**
+   * Which of its own headers FastStream writes on the records it publishes. `"full"` (default):
+   * `content-type` and `correlation_id` on every record, as Python FastStream does (a new UUID
+   * when no correlation id is given or carried over from the consumed message). `"minimal"`:
+   * only what request/reply needs (`correlation_id` and `reply_to` on requests and their
+   * replies), a correlation id given in the publish options or carried by the consumed message,
+   * and the user's own headers; no `content-type`. Each header costs the clients real work per
+   * record (see BENCHMARKS.md). Receivers with the `auto` codec then infer the format (JSON,
+   * else UTF-8 text, else bytes): JSON round-trips unchanged, but text that parses as JSON
+   * arrives as that JSON value and UTF-8 bytes as text, so give such subscribers an explicit
+   * `codec`. A message without `correlation_id` reports its message id as `correlationId`.
+   */
+  readonly frameworkHeaders?: FrameworkHeaders;
 }
+
+/** Which of its own headers FastStream writes on published records (see {@link KafkaBrokerOptions.frameworkHeaders}). */
+export type FrameworkHeaders = "full" | "minimal";
 
 /** Options of one publish. */
 export interface KafkaPublishOptions {
@@ -66,7 +82,7 @@ export interface KafkaPublishOptions {
   readonly partition?: number;
   /** Extra headers; values may be text or bytes. */
   readonly headers?: HeadersInit;
-  /** Correlation id (header `correlation_id`). Default: a new UUID. */
+  /** Correlation id (header `correlation_id`). Default: a new UUID (none with `frameworkHeaders: "minimal"`). */
   readonly correlationId?: string;
   /** Topic the receiver should reply to (header `reply_to`). */
   readonly replyTo?: string;
@@ -98,6 +114,7 @@ const BROKER_KEYS = new Set([
   "replyTopic",
   "replyMaxWaitMs",
   "security",
+  "frameworkHeaders",
 ]);
 const PUBLISH_KEYS = new Set(["key", "partition", "headers", "correlationId", "replyTo", "timestamp", "codec"]);
 const PUBLISHER_KEYS = new Set([...PUBLISH_KEYS, "description"]);
@@ -133,6 +150,7 @@ export interface ResolvedBrokerOptions {
   readonly replyMaxWaitMs: number;
   readonly security: SecurityOptions | undefined;
   readonly maxRecordBytes: number;
+  readonly frameworkHeaders: FrameworkHeaders;
 }
 
 /** Kafka brokers' default record limit (`message.max.bytes`, 1 MiB). */
@@ -160,8 +178,13 @@ export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptio
   if (options.clientId !== undefined && (typeof options.clientId !== "string" || !options.clientId)) {
     throw new SetupError("clientId", "expected a non-empty string");
   }
+  const frameworkHeaders = options.frameworkHeaders ?? "full";
+  if (frameworkHeaders !== "full" && frameworkHeaders !== "minimal") {
+    throw new SetupError("frameworkHeaders", `expected "full" or "minimal", got ${JSON.stringify(frameworkHeaders)}`);
+  }
   return {
     brokers,
+    frameworkHeaders,
     clientId: options.clientId ?? "faststream",
     logger: options.logger,
     logLevel: options.logLevel ?? "info",

@@ -29,7 +29,7 @@ function spied(decl: SubscriberDecl, fn: (body: unknown, message: unknown) => un
 export function buildPipelineConfig(
   decl: SubscriberDecl,
   options: ResolvedSubscriberOptions,
-  host: Pick<BrokerHost, "sendThrough" | "deliver" | "replyRecord">,
+  host: Pick<BrokerHost, "sendThrough" | "deliver" | "replyRecord" | "minimalHeaders">,
   label: string,
 ): PipelineConfig {
   const scope = decl.scope;
@@ -67,6 +67,7 @@ export function buildPipelineConfig(
     send: (record, body, mws) => host.sendThrough(record, body, mws),
     deliver: (record, settle) => host.deliver(record, settle),
     replyRecord: (body, topic, correlationId) => host.replyRecord(body, topic, correlationId),
+    minimalHeaders: host.minimalHeaders,
     label,
     fast,
   };

@@ -58,6 +58,8 @@ export interface PipelineConfig {
   /** Sends a record with no publish middlewares, its outcome to `settle` (no promise). */
   readonly deliver: (record: OutgoingRecord, settle: Settle) => void;
   readonly replyRecord: (body: unknown, topic: string, correlationId: string) => OutgoingRecord;
+  /** `frameworkHeaders: "minimal"`: results carry a correlation id only when the message had one. */
+  readonly minimalHeaders?: boolean;
   readonly label: string;
   /**
    * True when nothing can suspend a message besides its handler and its publishes (no
@@ -170,16 +172,23 @@ export function resultRecords(
   result: unknown,
 ): OutgoingRecord[] {
   const response = isKafkaResponse(result) ? result : undefined;
-  const body = resultBody(result);
-  const correlationId = response?.options?.correlationId ?? message.correlationId;
-  const options = response?.options ? { ...response.options, correlationId } : { correlationId };
+  const body = response ? response.body : result;
+  // The consumed message's correlation id is carried over (with minimal headers, only one it carried).
+  const correlationId =
+    response?.options?.correlationId ?? (config.minimalHeaders ? message.correlationHeader : message.correlationId);
+  const options =
+    correlationId === undefined
+      ? response?.options
+      : response?.options
+        ? { ...response.options, correlationId }
+        : { correlationId };
   const publishers = handler.publishers;
   const replyTo = message.replyTo;
   // Sized up front: an empty array grows by a 17-slot backing store on its first push.
   const records = new Array<OutgoingRecord>(publishers.length + (replyTo ? 1 : 0));
   let i = 0;
   for (const p of publishers) records[i++] = p.prepare(body, options);
-  if (replyTo) records[i] = config.replyRecord(body, replyTo, correlationId);
+  if (replyTo) records[i] = config.replyRecord(body, replyTo, correlationId ?? message.correlationId);
   return records;
 }
 

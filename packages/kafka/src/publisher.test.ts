@@ -12,10 +12,12 @@ type Sent = { record: OutgoingRecord; body: unknown; middlewares: readonly Kafka
 /** A binding whose sink records what it is asked to send. */
 function recordingSink(
   scope: Scope = new Scope(),
+  minimalHeaders = false,
 ): PublisherBinding & { records: OutgoingRecord[]; sent: Sent[]; bound: RecordSink | undefined } {
   const records: OutgoingRecord[] = [];
   const sent: Sent[] = [];
   const sink: RecordSink = {
+    minimalHeaders,
     async sendThrough(record, body, middlewares): Promise<RecordMetadata> {
       records.push(record);
       sent.push({ record, body, middlewares });
@@ -105,6 +107,23 @@ describe("buildRecord", () => {
     expect(buildRecord("t", 1, { timestamp: 1_700_000_000_123 }, undefined, autoCodec).timestamp).toBe("1700000000123");
     expect(buildRecord("t", 1, { timestamp: 5 }, { timestamp: date }, autoCodec).timestamp).toBe("5");
     expect(buildRecord("t", 1, undefined, { timestamp: date }, autoCodec).timestamp).toBe(String(date.getTime()));
+  });
+
+  it("minimal: no content-type, a correlation_id only when given; user headers and reply_to stay", () => {
+    const bare = buildRecord("t", { a: 1 }, undefined, undefined, autoCodec, true);
+    expect(bare.headers).toEqual({});
+    expect(bare.value?.toString()).toBe('{"a":1}');
+    const given = buildRecord(
+      "t",
+      "x",
+      { correlationId: "c1", replyTo: "r", headers: { h: "v" } },
+      undefined,
+      autoCodec,
+      true,
+    );
+    expect(given.headers).toEqual({ h: "v", correlation_id: "c1", reply_to: "r" });
+    const viaDefaults = buildRecord("t", 1, undefined, { correlationId: "c2" }, autoCodec, true);
+    expect(viaDefaults.headers).toEqual({ correlation_id: "c2" });
   });
 
   it("propagates codec encode errors", () => {
@@ -238,6 +257,14 @@ describe("createPublisher", () => {
     expect(record.value?.toString()).toBe('{"x":1}');
     expect(binding.records).toEqual([]);
     expect(() => publisher.prepare(1, { partition: -1 })).toThrow(SetupError);
+  });
+
+  it("prepare follows the broker's frameworkHeaders", () => {
+    const minimal = createPublisher(recordingSink(new Scope(), true), "t", { headers: { a: "1" } });
+    expect(minimal.prepare({ x: 1 }).headers).toEqual({ a: "1" });
+    expect(minimal.prepare({ x: 1 }, { correlationId: "cid" }).headers).toEqual({ a: "1", correlation_id: "cid" });
+    const full = createPublisher(recordingSink(new Scope(), false), "t");
+    expect(Object.keys(full.prepare({ x: 1 }).headers).sort()).toEqual(["content-type", "correlation_id"]);
   });
 
   it("uses the nearest scope codec unless the publisher or the call sets one", () => {

@@ -11,6 +11,8 @@ import type { KafkaMiddleware, Scope } from "./scope.js";
 export interface RecordSink {
   /** Sends one record through `middlewares`' publish hooks. */
   sendThrough(record: OutgoingRecord, body: unknown, middlewares: readonly KafkaMiddleware[]): Promise<RecordMetadata>;
+  /** True when the broker writes only the headers request/reply needs (`frameworkHeaders: "minimal"`). */
+  readonly minimalHeaders: boolean;
   /** Sends a request and resolves with the reply. */
   request(body: unknown, topic: string, options?: KafkaRequestOptions): Promise<KafkaMessage<unknown>>;
 }
@@ -59,20 +61,25 @@ export function toPublishError(topics: string, err: unknown): Error {
   return new PublishError(topics, err instanceof Error ? err.message : String(err), { cause: err });
 }
 
-/** Builds the record for one publish. @internal */
+/**
+ * Builds the record for one publish. `minimal` (`frameworkHeaders: "minimal"`): no
+ * `content-type`, and a `correlation_id` only when one is given. @internal
+ */
 export function buildRecord(
   topic: string,
   body: unknown,
   options: KafkaPublishOptions | undefined,
   defaults: KafkaPublishOptions | undefined,
   codec: Codec<unknown>,
+  minimal = false,
 ): OutgoingRecord {
   const encoded = codec.encode(body);
   const headers: Record<string, Buffer | string> = {};
   encodeHeaders(defaults?.headers, headers);
   encodeHeaders(options?.headers, headers);
-  if (encoded.contentType !== undefined) headers[HeaderName.contentType] = encoded.contentType;
-  headers[HeaderName.correlationId] = options?.correlationId ?? defaults?.correlationId ?? randomUUID();
+  if (encoded.contentType !== undefined && !minimal) headers[HeaderName.contentType] = encoded.contentType;
+  const correlationId = options?.correlationId ?? defaults?.correlationId ?? (minimal ? undefined : randomUUID());
+  if (correlationId !== undefined) headers[HeaderName.correlationId] = correlationId;
   const replyTo = options?.replyTo ?? defaults?.replyTo;
   if (replyTo !== undefined) headers[HeaderName.replyTo] = replyTo;
   const key = options?.key !== undefined ? options.key : (defaults?.key ?? null);
@@ -119,7 +126,8 @@ export function createPublisher(
     const codec = publishOptions?.codec
       ? resolveCodec(publishOptions.codec)
       : (ownCodec ?? binding.scope.resolveCodec());
-    return buildRecord(binding.scope.fullPrefix() + topic, body, publishOptions, options, codec);
+    const minimal = binding.sink()?.minimalHeaders ?? false;
+    return buildRecord(binding.scope.fullPrefix() + topic, body, publishOptions, options, codec, minimal);
   };
   const publisher: KafkaPublisher = Object.assign(attach, {
     topic,

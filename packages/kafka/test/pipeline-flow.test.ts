@@ -1,9 +1,10 @@
-import { jsonCodec, NackMessage, RejectMessage, StopConsume } from "@faststream/core";
+import { autoCodec, jsonCodec, NackMessage, RejectMessage, StopConsume } from "@faststream/core";
 import { describe, expect, it } from "vitest";
 import { fail, handler, type Msg, publisher, setup } from "./pipeline-harness.js";
 import { processBatch, processMessage } from "../src/pipeline.js";
+import { buildRecord, createPublisher, type RecordSink } from "../src/publisher.js";
 import { KafkaResponse } from "../src/response.js";
-import type { KafkaMiddleware } from "../src/scope.js";
+import { type KafkaMiddleware, Scope } from "../src/scope.js";
 
 describe("processMessage: middlewares, publishing, dependencies", () => {
   it("runs onReceive and consume hooks outer to inner, then afterProcessed inner to outer", async () => {
@@ -89,6 +90,34 @@ describe("processMessage: middlewares, publishing, dependencies", () => {
       await processMessage(quiet.config, quiet.message("1", { headers: { reply_to: "r" } }), "ack");
       expect(quiet.sent).toEqual([]);
     }
+  });
+
+  it("with minimal framework headers, results carry only a correlation id the message had", async () => {
+    const sink = { minimalHeaders: true } as RecordSink;
+    const out = createPublisher({ scope: new Scope(), sink: () => sink }, "out");
+    const t = setup([handler(() => ({ ok: true }), { publishers: [out] })], {
+      minimalHeaders: true,
+      replyRecord: (body, topic, correlationId) =>
+        buildRecord(topic, body, { correlationId }, undefined, autoCodec, true),
+    });
+    await processMessage(t.config, t.message("1"), "ack");
+    expect(t.sent[0]!.record.headers).toEqual({});
+    await processMessage(t.config, t.message("2", { headers: { correlation_id: "c-2", reply_to: "r" } }), "ack");
+    expect(t.sent.slice(1).map((s) => [s.record.topic, s.record.headers])).toEqual([
+      ["out", { correlation_id: "c-2" }],
+      ["r", { correlation_id: "c-2" }],
+    ]);
+    // A reply always names the request: the message id when the request carried no correlation id.
+    await processMessage(t.config, t.message("3", { headers: { reply_to: "r" } }), "ack");
+    expect(t.sent.slice(3).map((s) => [s.record.topic, s.record.headers])).toEqual([
+      ["out", {}],
+      ["r", { correlation_id: "orders-0-2" }],
+    ]);
+    expect(t.settled).toEqual([
+      [0, "ack"],
+      [1, "ack"],
+      [2, "ack"],
+    ]);
   });
 
   it("settles a failed publish like a handler error", async () => {
