@@ -72,7 +72,8 @@ export function table(samples: readonly Sample[], variants: readonly Variant[]):
 
 /**
  * Ratios of medians: framework / best raw of the same client, framework / the same client's raw
- * contender writing the framework's headers, and framework / NestJS.
+ * contender writing the framework's headers (not for a framework run with minimal headers),
+ * and framework / NestJS.
  */
 export function ratios(samples: readonly Sample[], variants: readonly Variant[]): string {
   const med = (key: string, name: string) =>
@@ -96,8 +97,9 @@ export function ratios(samples: readonly Sample[], variants: readonly Variant[])
       const nest = variants.filter((v) => v.kind === "nestjs").map((v) => med(key, v.name))[0];
       const best = raws[0];
       const raw = best ? `${(mine / best.m).toFixed(2)} (vs ${best.name})` : "–";
+      // Minimal headers: the headerless raw contender of column 1 is the like-for-like one.
       const same = variants
-        .filter((v) => v.kind === "raw-headers" && v.client === fw.client)
+        .filter((v) => !fw.minimalHeaders && v.kind === "raw-headers" && v.client === fw.client)
         .map((v) => ({ name: v.name, m: med(key, v.name) }))
         .find((r): r is { name: string; m: number } => r.m !== undefined);
       const vsSame = same ? `${(mine / same.m).toFixed(2)} (vs ${same.name})` : "–";

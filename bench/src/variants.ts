@@ -14,6 +14,8 @@ export interface Variant {
   readonly kind: "framework" | "raw" | "raw-headers" | "nestjs";
   /** Client library it drives. */
   readonly client: "kafkajs" | "confluent";
+  /** A framework run with `frameworkHeaders: "minimal"` (it writes no headers the raw loops do not). */
+  readonly minimalHeaders?: boolean;
 }
 
 const ALL: readonly Scenario[] = ["pipeline", "consume", "publish", "request", "rss"];
@@ -27,6 +29,22 @@ function faststream(client: Variant["client"]): Variant {
     scenarios: ALL,
     kind: "framework",
     client,
+  };
+}
+
+/**
+ * FastStream with `frameworkHeaders: "minimal"` (BENCH_FRAMEWORK_HEADERS), in the scenarios that
+ * publish: its records carry no headers, as the raw contenders' records.
+ */
+function faststreamMinimal(client: Variant["client"]): Variant {
+  return {
+    name: `faststream-${client}-minimal`,
+    script: "faststream.ts",
+    env: { BENCH_ADAPTER: client, BENCH_FRAMEWORK_HEADERS: "minimal" },
+    scenarios: ["pipeline", "publish"],
+    kind: "framework",
+    client,
+    minimalHeaders: true,
   };
 }
 
@@ -58,6 +76,8 @@ export const VARIANTS: readonly Variant[] = [
   // they tell the client's cost of those headers from the framework's own overhead.
   withFrameworkHeaders("raw-kafkajs", "raw-kafkajs.ts", "kafkajs"),
   withFrameworkHeaders("raw-confluent-native", "raw-confluent-native.ts", "confluent"),
+  faststreamMinimal("kafkajs"),
+  faststreamMinimal("confluent"),
   {
     name: "nestjs-kafkajs",
     script: "nestjs.ts",

@@ -7,7 +7,9 @@
  * scenario keeps 8,000 `broker.publish` calls in flight (closed loop), as many records as the
  * raw kafkajs contender's 8 sends of 1,000. The request scenario uses a 10 ms fetch max wait for
  * the responder and the reply reader, as the raw contenders do (the local cluster answers an
- * empty fetch only when the wait ends).
+ * empty fetch only when the wait ends). BENCH_FRAMEWORK_HEADERS=minimal (variants
+ * `faststream-<adapter>-minimal`) sets the broker option `frameworkHeaders: "minimal"`: the
+ * published records then carry no headers, like the raw contenders' records.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
@@ -25,6 +27,7 @@ const PUBLISH_WINDOW = 8_000;
 const broker = new KafkaBroker(settings.brokers, {
   clientId: `bench-${adapter}`,
   logLevel: "error",
+  ...(process.env["BENCH_FRAMEWORK_HEADERS"] === "minimal" ? { frameworkHeaders: "minimal" as const } : {}),
   ...(settings.scenario === "request" ? { replyMaxWaitMs: REQUEST_FETCH_WAIT_MS } : {}),
 });
 onTerminate(() => broker.stop());
