@@ -196,6 +196,8 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
 
   /** @internal sends through publish middlewares. */
   sendThrough(record: OutgoingRecord, body: unknown, middlewares: readonly KafkaMiddleware[]): Promise<RecordMetadata> {
+    // Without middlewares, no closure per publish.
+    if (middlewares.length === 0) return this.#send(record);
     return sendWithHooks(middlewares, record, body, (r) => this.#send(r));
   }
 
