@@ -81,6 +81,15 @@ describe("autoCodec.decode", () => {
     expect((textErr as Error).message).toContain("orders[2]@17");
     expect(() => autoCodec.decode(invalidUtf8, "application/json", loc)).toThrow(DecodeError);
   });
+
+  it("tells an encoded U+FFFD (valid) from invalid bytes that decode to it", () => {
+    expect(autoCodec.decode(utf8("a\uFFFDb"), "text/plain", loc)).toBe("a\uFFFDb");
+    expect(autoCodec.decode(utf8('{"s":"\uFFFD"}'), undefined, loc)).toEqual({ s: "\uFFFD" });
+    const mixed = Buffer.concat([utf8('"\uFFFD'), Buffer.from([0xc3]), utf8('"')]);
+    expect(() => autoCodec.decode(mixed, "application/json", loc)).toThrow(DecodeError);
+    // Without a content type, bytes that are not UTF-8 stay bytes.
+    expect(autoCodec.decode(mixed, undefined, loc)).toBe(mixed);
+  });
 });
 
 describe("__proto__ keys", () => {

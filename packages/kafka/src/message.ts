@@ -22,8 +22,6 @@ export interface MessageOrigin {
 export class KafkaMessage<T = unknown, P = {}, D = {}> {
   /** The decoded (and validated) body. */
   body: T;
-  /** Values of the subscriber's `dependencies`, computed for this message. */
-  deps: D;
   /** Topic the message was read from. */
   readonly topic: string;
   /** Partition the message was read from. */
@@ -37,6 +35,7 @@ export class KafkaMessage<T = unknown, P = {}, D = {}> {
   #headers: KafkaHeaders | undefined;
   #logger: Logger | undefined;
   #settled: Settlement | undefined;
+  #deps: D | undefined;
 
   /** @internal built by the subscriber. */
   constructor(origin: MessageOrigin, record: RawRecord) {
@@ -47,7 +46,17 @@ export class KafkaMessage<T = unknown, P = {}, D = {}> {
     this.#record = record;
     this.#origin = origin;
     this.body = undefined as T;
-    this.deps = {} as D;
+  }
+
+  /** Values of the subscriber's `dependencies`, computed for this message. */
+  get deps(): D {
+    // Made on first use: most subscribers have no dependencies.
+    this.#deps ??= {} as D;
+    return this.#deps;
+  }
+
+  set deps(values: D) {
+    this.#deps = values;
   }
 
   /** Path parameters of a `{name}` topic template (or named groups of a RegExp). */

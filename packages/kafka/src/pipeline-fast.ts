@@ -35,7 +35,8 @@ export function processFast(
   message: AnyMessage,
   policy: AckPolicy,
   deferred: Deferred | undefined,
-): After | Promise<After> {
+  suspension?: Suspension,
+): After | Promise<After> | Suspension {
   let body: unknown;
   try {
     body = validated(config, message, decodeRaw(config, message));
@@ -44,11 +45,12 @@ export function processFast(
   }
   if (body instanceof Promise) {
     return body.then(
-      (value: unknown) => handle(config, message, value, policy, deferred),
+      // Without a suspension, handle never returns one.
+      (value: unknown) => handle(config, message, value, policy, deferred) as After | Promise<After>,
       (err: unknown) => conclude(config, message, policy, err, 1),
     );
   }
-  return handle(config, message, body, policy, deferred);
+  return handle(config, message, body, policy, deferred, suspension);
 }
 
 function handle(
@@ -57,7 +59,8 @@ function handle(
   body: unknown,
   basePolicy: AckPolicy,
   deferred: Deferred | undefined,
-): After | Promise<After> {
+  suspension?: Suspension,
+): After | Promise<After> | Suspension {
   message.body = body;
   let handler: PreparedHandler | undefined;
   let result: unknown;
@@ -69,6 +72,7 @@ function handle(
     return conclude(config, message, handler?.ackPolicy ?? basePolicy, err, 1);
   }
   const chosen = handler;
+  if (suspension && result instanceof Promise) return suspension.hold(config, chosen, message, result, deferred);
   if (isThenable(result)) {
     // A native promise is chained as is; other thenables are adopted first.
     return (result instanceof Promise ? result : Promise.resolve(result)).then(
@@ -152,3 +156,61 @@ class PendingResult implements Settle, Finisher {
     endAfter(this.#deferred, this, this.#error);
   }
 }
+
+/**
+ * Where the fast path leaves a message whose handler returned a native promise, when its caller
+ * awaits that promise itself (`pending`) and hands the outcome back (`resume` or `fail`): the
+ * message then costs no continuation closures and no promise of its own. The caller processes
+ * one message at a time, so one suspension serves them all.
+ */
+export class Suspension {
+  /** The handler's promise (after `hold`). */
+  pending: Promise<unknown> = SETTLED;
+  #config: PipelineConfig | undefined;
+  #handler: PreparedHandler | undefined;
+  #message: AnyMessage | undefined;
+  #deferred: Deferred | undefined;
+
+  /** @internal records the suspended message. */
+  hold(
+    config: PipelineConfig,
+    handler: PreparedHandler,
+    message: AnyMessage,
+    pending: Promise<unknown>,
+    deferred: Deferred | undefined,
+  ): this {
+    this.#config = config;
+    this.#handler = handler;
+    this.#message = message;
+    this.#deferred = deferred;
+    this.pending = pending;
+    return this;
+  }
+
+  /** Goes on with the handler's result: publishes it, settles the message. */
+  resume(result: unknown): After | Promise<After> {
+    const config = this.#config!;
+    const handler = this.#handler!;
+    const message = this.#message!;
+    const deferred = this.#deferred;
+    this.#release();
+    return publish(config, handler, message, result, deferred);
+  }
+
+  /** Settles the message after its handler failed. */
+  fail(err: unknown): After | Promise<After> {
+    const config = this.#config!;
+    const message = this.#message!;
+    const policy = this.#handler!.ackPolicy;
+    this.#release();
+    return conclude(config, message, policy, err, 1);
+  }
+
+  /** Lets go of the message (nothing done is kept alive by the loop's suspension). */
+  #release(): void {
+    this.#config = this.#handler = this.#message = this.#deferred = undefined;
+    this.pending = SETTLED;
+  }
+}
+
+const SETTLED: Promise<unknown> = Promise.resolve();

@@ -176,18 +176,17 @@ export function resultRecords(
   // The consumed message's correlation id is carried over (with minimal headers, only one it carried).
   const correlationId =
     response?.options?.correlationId ?? (config.minimalHeaders ? message.correlationHeader : message.correlationId);
+  // Options the framework built itself (only the carried correlation id) need no checking.
+  const userOptions = response?.options;
   const options =
-    correlationId === undefined
-      ? response?.options
-      : response?.options
-        ? { ...response.options, correlationId }
-        : { correlationId };
+    correlationId === undefined ? userOptions : userOptions ? { ...userOptions, correlationId } : { correlationId };
+  const checked = userOptions === undefined;
   const publishers = handler.publishers;
   const replyTo = message.replyTo;
   // Sized up front: an empty array grows by a 17-slot backing store on its first push.
   const records = new Array<OutgoingRecord>(publishers.length + (replyTo ? 1 : 0));
   let i = 0;
-  for (const p of publishers) records[i++] = p.prepare(body, options);
+  for (const p of publishers) records[i++] = p.prepare(body, options, checked);
   if (replyTo) records[i] = config.replyRecord(body, replyTo, correlationId ?? message.correlationId);
   return records;
 }

@@ -1,7 +1,7 @@
 import { type AckPolicy, isControlFlow, type Settlement, wrapConsume } from "@faststream/core";
 import type { KafkaMessage } from "./message.js";
 import type { KafkaMiddleware } from "./scope.js";
-import { processFast } from "./pipeline-fast.js";
+import { processFast, type Suspension } from "./pipeline-fast.js";
 import {
   type After,
   type AnyMessage,
@@ -25,6 +25,7 @@ import { sendWithHooks } from "./publisher.js";
 import { backoffWait, NO_RETRY, type RetryPolicy } from "./retry.js";
 
 export type { After, PipelineConfig, PreparedHandler } from "./pipeline-steps.js";
+export { Suspension } from "./pipeline-fast.js";
 
 async function resolveDeps(config: PipelineConfig, message: AnyMessage): Promise<void> {
   const deps = config.dependencies;
@@ -69,7 +70,9 @@ async function withRetries(
  * Publishes still leave in message order; a failed one is handled like a failed handler.
  *
  * Returns a promise only when some step did (subscribers without middlewares, decoder,
- * dependencies or retries take a path that continues synchronously otherwise).
+ * dependencies or retries take a path that continues synchronously otherwise). With
+ * `suspension`, a fast-path message whose handler returned a promise returns `suspension`
+ * instead: the caller awaits its `pending` promise and calls `resume` or `fail` with the outcome.
  */
 export function processMessage(
   config: PipelineConfig,
@@ -77,8 +80,9 @@ export function processMessage(
   basePolicy: AckPolicy,
   heartbeat?: () => Promise<void>,
   deferred?: Deferred,
-): After | Promise<After> {
-  if (config.fast) return processFast(config, message, basePolicy, deferred);
+  suspension?: Suspension,
+): After | Promise<After> | Suspension {
+  if (config.fast) return processFast(config, message, basePolicy, deferred, suspension);
   return processGeneral(config, message, basePolicy, heartbeat, deferred);
 }
 

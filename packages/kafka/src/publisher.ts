@@ -40,8 +40,11 @@ export interface KafkaPublisher {
   publish(body: unknown, options?: KafkaPublishOptions): Promise<RecordMetadata>;
   /** Publishes a request with this publisher's defaults and resolves with the reply message. */
   request(body: unknown, options?: KafkaRequestOptions): Promise<KafkaMessage<unknown>>;
-  /** Builds the record a publish would send (no I/O). @internal */
-  prepare(body: unknown, options?: KafkaPublishOptions): OutgoingRecord;
+  /**
+   * Builds the record a publish would send (no I/O). `checked`: the options were built by the
+   * framework, and are not checked again. @internal
+   */
+  prepare(body: unknown, options?: KafkaPublishOptions, checked?: boolean): OutgoingRecord;
 }
 
 const handlerPublishers = new WeakMap<object, KafkaPublisher[]>();
@@ -121,8 +124,8 @@ export function createPublisher(
     else handlerPublishers.set(handler, [publisher]);
     return handler;
   };
-  const prepare = (body: unknown, publishOptions?: KafkaPublishOptions): OutgoingRecord => {
-    if (publishOptions) checkPublishOptions(publishOptions, false);
+  const prepare = (body: unknown, publishOptions?: KafkaPublishOptions, checked = false): OutgoingRecord => {
+    if (publishOptions && !checked) checkPublishOptions(publishOptions, false);
     const codec = publishOptions?.codec
       ? resolveCodec(publishOptions.codec)
       : (ownCodec ?? binding.scope.resolveCodec());

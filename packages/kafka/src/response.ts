@@ -21,5 +21,11 @@ export class KafkaResponse<T = unknown> {
 
 /** True for a {@link KafkaResponse}, even from another copy of the package. */
 export function isKafkaResponse(value: unknown): value is KafkaResponse {
-  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[RESPONSE] === true;
+  if (typeof value !== "object" || value === null) return false;
+  if (value instanceof KafkaResponse) return true;
+  // Plain data (what handlers mostly return) is answered without a symbol lookup, which is slow
+  // on objects of many shapes; only another class's instance may be another copy's response.
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === Array.prototype || proto === null) return false;
+  return (value as Record<symbol, unknown>)[RESPONSE] === true;
 }

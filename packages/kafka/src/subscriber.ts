@@ -15,7 +15,7 @@ import { Committer, type PartitionState, partitionStateKey as key } from "./comm
 import { KafkaMessage, type MessageOrigin } from "./message.js";
 import { PartitionOffsets } from "./offsets.js";
 import { PullQueue } from "./pull.js";
-import { type PipelineConfig, preparePulled, processBatch, processMessage } from "./pipeline.js";
+import { type PipelineConfig, preparePulled, processBatch, processMessage, Suspension } from "./pipeline.js";
 import type { RecordSink } from "./publisher.js";
 import { buildPipelineConfig } from "./pipeline-config.js";
 import { Scope } from "./scope.js";
@@ -354,9 +354,22 @@ export class SubscriberRuntime implements ConsumerCallbacks {
       // ends only when no more than UNACKED_BATCHES batches' worth of results are unacknowledged.
       const publishing = this.#unacked;
       const policy = this.#policy;
+      const suspension = new Suspension();
       for (const m of messages) {
         if (!live()) break;
-        let after = processMessage(config, m, policy, control.heartbeat, publishing);
+        let after = processMessage(config, m, policy, control.heartbeat, publishing, suspension);
+        if (after === suspension) {
+          // The handler's promise, awaited here: no continuation of its own per message.
+          let outcome: unknown;
+          let failed = false;
+          try {
+            outcome = await suspension.pending;
+          } catch (err) {
+            outcome = err;
+            failed = true;
+          }
+          after = failed ? suspension.fail(outcome) : suspension.resume(outcome);
+        }
         if (typeof after !== "string") after = await after;
         if (after === "stop") {
           this.#stopSoon();
