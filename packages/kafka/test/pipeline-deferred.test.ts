@@ -4,7 +4,7 @@
 import { PublishError } from "@faststream/core";
 import { describe, expect, it } from "vitest";
 import type { OutgoingRecord, Settle } from "../src/driver.js";
-import { processMessage } from "../src/pipeline.js";
+import { processMessage, Suspension } from "../src/pipeline.js";
 import type { Deferred } from "../src/pipeline-steps.js";
 import { handler, publisher, setup } from "./pipeline-harness.js";
 
@@ -110,5 +110,71 @@ describe("processMessage with a deferred sink (fast path)", () => {
     await expect.poll(() => s.open()).toBe(0);
     expect(t.sent.map((x) => x.record.topic)).toEqual(["orders.dlq"]);
     expect(t.settled).toEqual([[0, "reject"]]);
+  });
+});
+
+describe("processMessage with a suspension (fast path, async handler)", () => {
+  it("hands an async handler's promise to the caller, which resumes the message with its value", async () => {
+    const d = heldDeliveries();
+    const t = setup([handler(async () => ({ ok: 1 }), { publishers: [publisher("out")] })], {
+      deliver: d.deliver,
+      fast: true,
+    });
+    const s = sink();
+    const suspension = new Suspension();
+    expect(processMessage(t.config, t.message(), "reject_on_error", undefined, s.deferred, suspension)).toBe(
+      suspension,
+    );
+    // Nothing is published or settled before the caller hands the outcome back.
+    expect(d.held).toEqual([]);
+    expect(suspension.resume(await suspension.pending)).toBe("continue");
+    expect(d.held.map((h) => h.record.topic)).toEqual(["out"]);
+    d.held[0]!.settle.resolve({ topic: "out", partition: 0, offset: "3" });
+    expect(t.settled).toEqual([[0, "ack"]]);
+    expect(s.events).toEqual(["begin", "end"]);
+  });
+
+  it("settles a failed async handler per its policy through fail(), then serves the next message", async () => {
+    const d = heldDeliveries();
+    let calls = 0;
+    const h = handler(
+      async () => {
+        if (++calls === 1) throw new Error("boom");
+        return "second";
+      },
+      { publishers: [publisher("out")], ackPolicy: "nack_on_error" },
+    );
+    const t = setup([h], { deliver: d.deliver, fast: true });
+    const s = sink();
+    const suspension = new Suspension();
+    expect(processMessage(t.config, t.message(), "ack", undefined, s.deferred, suspension)).toBe(suspension);
+    const failure = await suspension.pending.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(suspension.fail(failure)).toBe("continue");
+    expect(t.settled).toEqual([[0, "nack"]]);
+    expect(t.errors()).toHaveLength(1);
+    // The same suspension serves the next message.
+    const next = t.message('{"n":2}');
+    expect(processMessage(t.config, next, "ack", undefined, s.deferred, suspension)).toBe(suspension);
+    expect(suspension.resume(await suspension.pending)).toBe("continue");
+    expect(d.held.map((x) => x.record.topic)).toEqual(["out"]);
+    d.held[0]!.settle.resolve({ topic: "out", partition: 0, offset: "4" });
+    expect(t.settled).toEqual([
+      [0, "nack"],
+      [1, "ack"],
+    ]);
+  });
+
+  it("continues at once when the handler returns a plain value", () => {
+    const d = heldDeliveries();
+    const t = setup([handler(() => ({ ok: 1 }), { publishers: [publisher("out")] })], {
+      deliver: d.deliver,
+      fast: true,
+    });
+    const suspension = new Suspension();
+    expect(processMessage(t.config, t.message(), "ack", undefined, sink().deferred, suspension)).toBe("continue");
+    expect(d.held).toHaveLength(1);
   });
 });
