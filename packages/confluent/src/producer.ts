@@ -6,6 +6,7 @@
  * reports free room.
  */
 import {
+  BatchSettle,
   type DriverConfig,
   type OutgoingRecord,
   type RecordMetadata,
@@ -172,11 +173,10 @@ export class ConfluentProducer {
 
   /** Publishes records; resolves with one metadata per record once all were acknowledged. */
   send(records: readonly OutgoingRecord[]): Promise<RecordMetadata[]> {
-    return Promise.all(
-      records.map(
-        (record) => new Promise<RecordMetadata>((resolve, reject) => this.produce(record, { resolve, reject })),
-      ),
-    );
+    // One promise for the batch: each record's opaque is a small settle, not a promise.
+    const batch = new BatchSettle(records.length);
+    for (let i = 0; i < records.length; i++) this.produce(records[i]!, batch.record(i));
+    return batch.promise;
   }
 
   /** Resolves once no record waits here (every one was handed to librdkafka or failed). */

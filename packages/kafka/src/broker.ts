@@ -11,6 +11,7 @@ import {
   StateError,
 } from "@faststream/core";
 import { DEFAULT_COALESCER_LIMITS, recordBytes, SendCoalescer } from "./coalescer.js";
+import { PublishSettle } from "./settle.js";
 import type { SubscriberDecl } from "./declaration.js";
 import type { DriverFactory, KafkaDriver, OutgoingRecord, RecordMetadata, Settle } from "./driver.js";
 import {
@@ -270,7 +271,13 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   }
 
   #send(record: OutgoingRecord): Promise<RecordMetadata> {
-    return new Promise((resolve, reject) => this.deliver(record, { resolve, reject }));
+    const settle = new PublishSettle();
+    try {
+      this.deliver(record, settle);
+    } catch (err) {
+      settle.reject(err);
+    }
+    return settle.promise;
   }
 
   /**

@@ -9,6 +9,7 @@
  * wire by itself gets the records one by one instead (`produce`), each settling on its own.
  */
 import type { OutgoingRecord, RecordMetadata, Settle } from "./driver.js";
+import { PublishSettle } from "./settle.js";
 
 /** Limits of one coalesced send. */
 export interface CoalescerLimits {
@@ -59,7 +60,9 @@ export class SendCoalescer {
 
   /** Queues one record; resolves with its metadata once the broker acknowledged it. */
   send(record: OutgoingRecord): Promise<RecordMetadata> {
-    return new Promise<RecordMetadata>((resolve, reject) => this.enqueue(record, { resolve, reject }));
+    const settle = new PublishSettle();
+    this.enqueue(record, settle);
+    return settle.promise;
   }
 
   /**
