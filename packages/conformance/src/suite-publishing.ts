@@ -152,6 +152,32 @@ export function publishingCases(ctx: SuiteContext): void {
     expect(seen.find((s) => (s.body as { n: number }).n === 3)!.headers["h"]).toBe("v");
   });
 
+  it("a batch subscriber with a batch publisher turns each batch into one message per result, in order", async () => {
+    const [t, out] = [await ctx.topic(), await ctx.topic()];
+    const broker = await ctx.broker();
+    const batches: number[] = [];
+    broker
+      .subscriber(t, { ...fastConsumer, groupId: uniqueName("g"), batch: true })
+      .publisher(out, { batch: true })
+      .handle((bodies) => {
+        batches.push(bodies.length);
+        return (bodies as { n: number }[]).map((b) =>
+          b.n === 7 ? new KafkaResponse({ m: 70 }, { key: "seven" }) : { m: b.n * 10 },
+        );
+      });
+    const got = await sink(broker, out);
+    await broker.start();
+    const results = await broker.publishBatch(
+      Array.from({ length: 20 }, (_, n) => ({ body: { n } })),
+      t,
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    const seen = await got.waitFor(20);
+    expect(seen.map((s) => s.body)).toEqual(Array.from({ length: 20 }, (_, n) => ({ m: n * 10 })));
+    expect(seen.map((s) => s.key).filter((k) => k !== undefined)).toEqual(["seven"]);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(20);
+  });
+
   it("replies to a reply_to topic with the incoming correlation id", async () => {
     const [t, replies] = [await ctx.topic(), await ctx.topic()];
     const broker = await ctx.broker();

@@ -96,6 +96,13 @@ export interface KafkaPublishOptions {
 export interface KafkaPublisherOptions extends KafkaPublishOptions {
   /** Human description (shown in generated docs). */
   readonly description?: string;
+  /**
+   * Publish an array that a handler returns as one message per element, in order, instead of
+   * one message holding the array (what a batch subscriber usually wants). An element may be a
+   * `KafkaResponse` to set its own key, headers or partition. Other results, `publish()` calls
+   * and `reply_to` replies are unaffected. Default false.
+   */
+  readonly batch?: boolean;
 }
 
 const BROKER_KEYS = new Set([
@@ -117,7 +124,7 @@ const BROKER_KEYS = new Set([
   "frameworkHeaders",
 ]);
 const PUBLISH_KEYS = new Set(["key", "partition", "headers", "correlationId", "replyTo", "timestamp", "codec"]);
-const PUBLISHER_KEYS = new Set([...PUBLISH_KEYS, "description"]);
+const PUBLISHER_KEYS = new Set([...PUBLISH_KEYS, "description", "batch"]);
 
 export function rejectUnknown(options: object, allowed: ReadonlySet<string>, where: string): void {
   for (const key of Object.keys(options)) {
@@ -205,6 +212,9 @@ export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptio
 /** Validates publish/publisher options (SetupError names the bad option). */
 export function checkPublishOptions(options: KafkaPublisherOptions, publisher: boolean): void {
   rejectUnknown(options, publisher ? PUBLISHER_KEYS : PUBLISH_KEYS, publisher ? "publisher" : "publish");
+  if (options.batch !== undefined && typeof options.batch !== "boolean") {
+    throw new SetupError("batch", `expected true or false, got ${JSON.stringify(options.batch)}`);
+  }
   if (options.partition !== undefined) positiveInt(options.partition, "partition", 0, 0);
   if (
     options.key !== undefined &&

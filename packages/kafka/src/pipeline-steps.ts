@@ -17,6 +17,7 @@ import {
 import { deadLetterRecord } from "./dead-letter.js";
 import type { OutgoingRecord, RecordMetadata, Settle } from "./driver.js";
 import type { KafkaMessage } from "./message.js";
+import type { KafkaPublishOptions } from "./options.js";
 import type { KafkaPublisher } from "./publisher.js";
 import { isKafkaResponse } from "./response.js";
 import type { RetryPolicy } from "./retry.js";
@@ -159,17 +160,17 @@ export async function decodeBody(config: PipelineConfig, message: AnyMessage): P
   return validated(config, message, body);
 }
 
-/** The body a handler result publishes (a `KafkaResponse`'s body, or the result itself). */
-function resultBody(result: unknown): unknown {
-  return isKafkaResponse(result) ? result.body : result;
-}
-
-/** The records a handler result is published as: one per publisher of the handler, plus `reply_to`. */
+/**
+ * The records a handler result is published as: one per publisher of the handler (one per
+ * element of an array result for a `batch` publisher), plus `reply_to`. With `bodies`, the body
+ * of each record is put there at the same index (what publish hooks see).
+ */
 export function resultRecords(
   config: PipelineConfig,
   handler: PreparedHandler,
   message: AnyMessage,
   result: unknown,
+  bodies?: unknown[],
 ): OutgoingRecord[] {
   const response = isKafkaResponse(result) ? result : undefined;
   const body = response ? response.body : result;
@@ -183,12 +184,39 @@ export function resultRecords(
   const checked = userOptions === undefined;
   const publishers = handler.publishers;
   const replyTo = message.replyTo;
+  const spread = Array.isArray(body) ? body : undefined;
   // Sized up front: an empty array grows by a 17-slot backing store on its first push.
-  const records = new Array<OutgoingRecord>(publishers.length + (replyTo ? 1 : 0));
+  let size = replyTo ? 1 : 0;
+  for (const p of publishers) size += spread && p.options.batch === true ? spread.length : 1;
+  const records = new Array<OutgoingRecord>(size);
   let i = 0;
-  for (const p of publishers) records[i++] = p.prepare(body, options, checked);
-  if (replyTo) records[i] = config.replyRecord(body, replyTo, correlationId ?? message.correlationId);
+  for (const p of publishers) {
+    if (spread && p.options.batch === true) {
+      for (const item of spread) {
+        if (bodies) bodies[i] = isKafkaResponse(item) ? item.body : item;
+        records[i++] = elementRecord(p, item, options, checked);
+      }
+    } else {
+      if (bodies) bodies[i] = body;
+      records[i++] = p.prepare(body, options, checked);
+    }
+  }
+  if (replyTo) {
+    if (bodies) bodies[i] = body;
+    records[i] = config.replyRecord(body, replyTo, correlationId ?? message.correlationId);
+  }
   return records;
+}
+
+/** The record of one element of an array result for a `batch` publisher (a `KafkaResponse` brings its own options). */
+function elementRecord(
+  publisher: KafkaPublisher,
+  item: unknown,
+  options: KafkaPublishOptions | undefined,
+  checked: boolean,
+): OutgoingRecord {
+  if (!isKafkaResponse(item)) return publisher.prepare(item, options, checked);
+  return publisher.prepare(item.body, options ? { ...options, ...item.options } : item.options);
 }
 
 /** Publishes a handler result to the handler's publishers and to `reply_to`. */
@@ -199,10 +227,10 @@ export function publishResult(
   result: unknown,
   chain: readonly KafkaMiddleware[],
 ): Promise<unknown> {
-  const records = resultRecords(config, handler, message, result);
-  const body = resultBody(result);
-  if (records.length === 1) return config.send(records[0]!, body, chain);
-  return Promise.all(records.map((r) => config.send(r, body, chain)));
+  const bodies: unknown[] = [];
+  const records = resultRecords(config, handler, message, result, bodies);
+  if (records.length === 1) return config.send(records[0]!, bodies[0], chain);
+  return Promise.all(records.map((r, i) => config.send(r, bodies[i], chain)));
 }
 
 /** The first handler whose filter accepts the message (the fallback last). */

@@ -11,6 +11,7 @@ import {
   controlSettlement,
   deadLetter,
   decodeBody,
+  decodeRaw,
   failure,
   noHandler,
   type PipelineConfig,
@@ -20,6 +21,7 @@ import {
   report,
   runAfter,
   settle,
+  validated,
 } from "./pipeline-steps.js";
 import { sendWithHooks } from "./publisher.js";
 import { backoffWait, NO_RETRY, type RetryPolicy } from "./retry.js";
@@ -159,9 +161,15 @@ export async function processBatch(config: PipelineConfig, messages: readonly An
   let after: After = "continue";
   for (const m of messages) {
     try {
-      for (const mw of config.middlewares) if (mw.onReceive) await mw.onReceive(m as KafkaMessage<unknown>);
-      m.body = await decodeBody(config, m);
-      await resolveDeps(config, m);
+      if (config.fast) {
+        // Nothing to await unless the schema validates asynchronously.
+        const body = validated(config, m, decodeRaw(config, m));
+        m.body = body instanceof Promise ? await body : body;
+      } else {
+        for (const mw of config.middlewares) if (mw.onReceive) await mw.onReceive(m as KafkaMessage<unknown>);
+        m.body = await decodeBody(config, m);
+        await resolveDeps(config, m);
+      }
       good.push(m);
     } catch (err) {
       if (isControlFlow(err)) {
@@ -200,7 +208,7 @@ export async function processBatch(config: PipelineConfig, messages: readonly An
     const dead = settlement === "reject" && config.deadLetter && m.settlement === undefined;
     settle(m, dead ? await deadLetter(config, m, error ?? new Error("rejected"), 1, config.middlewares) : settlement);
   }
-  for (const m of good) await runAfter(config.middlewares, m, error);
+  if (config.middlewares.length > 0) for (const m of good) await runAfter(config.middlewares, m, error);
   return after;
 }
 

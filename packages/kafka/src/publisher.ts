@@ -144,7 +144,7 @@ export function createPublisher(
     async request(body: unknown, requestOptions: KafkaRequestOptions = {}): Promise<KafkaMessage<unknown>> {
       const sink = binding.sink();
       if (!sink) throw new StateError(`publisher for "${topic}" belongs to a router that is not included in a broker`);
-      const { description: _description, ...defaults } = options;
+      const { description: _description, batch: _batch, ...defaults } = options;
       return sink.request(body, binding.scope.fullPrefix() + topic, {
         ...defaults,
         ...requestOptions,
