@@ -48,6 +48,22 @@ function faststreamMinimal(client: Variant["client"]): Variant {
   };
 }
 
+/**
+ * FastStream's batch shape (BENCH_BATCH) with minimal headers, in the pipeline: a batch
+ * subscriber and a `batch` publisher, as the raw contenders process a fetched batch at once.
+ */
+function faststreamBatch(client: Variant["client"]): Variant {
+  return {
+    name: `faststream-${client}-batch`,
+    script: "faststream.ts",
+    env: { BENCH_ADAPTER: client, BENCH_FRAMEWORK_HEADERS: "minimal", BENCH_BATCH: "1" },
+    scenarios: ["pipeline"],
+    kind: "framework",
+    client,
+    minimalHeaders: true,
+  };
+}
+
 /** A raw contender run with BENCH_RAW_HEADERS=1, in the scenarios that publish. */
 function withFrameworkHeaders(raw: string, script: string, client: Variant["client"]): Variant {
   return {
@@ -78,6 +94,8 @@ export const VARIANTS: readonly Variant[] = [
   withFrameworkHeaders("raw-confluent-native", "raw-confluent-native.ts", "confluent"),
   faststreamMinimal("kafkajs"),
   faststreamMinimal("confluent"),
+  faststreamBatch("kafkajs"),
+  faststreamBatch("confluent"),
   {
     name: "nestjs-kafkajs",
     script: "nestjs.ts",

@@ -9,7 +9,10 @@
  * the responder and the reply reader, as the raw contenders do (the local cluster answers an
  * empty fetch only when the wait ends). BENCH_FRAMEWORK_HEADERS=minimal (variants
  * `faststream-<adapter>-minimal`) sets the broker option `frameworkHeaders: "minimal"`: the
- * published records then carry no headers, like the raw contenders' records.
+ * published records then carry no headers, like the raw contenders' records. BENCH_BATCH=1
+ * (variants `faststream-<adapter>-batch`, pipeline only, with minimal headers) runs the pipeline
+ * as a batch subscriber whose handler maps the batch's users, published by a `batch` publisher
+ * (one message per result): the shape of the raw contenders' eachBatch loops.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
@@ -38,13 +41,24 @@ let seen = 0;
 try {
   switch (settings.scenario) {
     case "pipeline": {
-      broker
-        .subscriber(settings.inTopic, { schema: User, ...from })
-        .publisher(settings.outTopic)
-        .handle(async (user) => {
-          markFirst();
-          return registered({ ...user, email: "" });
-        });
+      if (process.env["BENCH_BATCH"] === "1") {
+        // Batches in, one message per result out: the shape of the raw contenders' loops.
+        broker
+          .subscriber(settings.inTopic, { schema: User, batch: true, ...from })
+          .publisher(settings.outTopic, { batch: true })
+          .handle(async (users) => {
+            markFirst();
+            return users.map((user) => registered({ ...user, email: "" }));
+          });
+      } else {
+        broker
+          .subscriber(settings.inTopic, { schema: User, ...from })
+          .publisher(settings.outTopic)
+          .handle(async (user) => {
+            markFirst();
+            return registered({ ...user, email: "" });
+          });
+      }
       await broker.start();
       emit({ event: "ready", t: now() });
       break;

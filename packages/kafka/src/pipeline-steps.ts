@@ -75,8 +75,10 @@ export interface PipelineConfig {
  * publish starts, `end` once the publish ended and the message was settled. @internal
  */
 export interface Deferred {
-  begin(): void;
-  end(): void;
+  /** `count` messages (default 1) are handed over. */
+  begin(count?: number): void;
+  /** `count` messages (default 1) ended. */
+  end(count?: number): void;
 }
 
 /**
@@ -150,6 +152,15 @@ export function validated(config: PipelineConfig, message: AnyMessage, body: unk
   }
   if (!checked.ok) throw new ValidationError(message, checked.issues);
   return checked.value;
+}
+
+/** Computes the subscriber's per-message dependencies into `message.deps`. */
+export async function resolveDeps(config: PipelineConfig, message: AnyMessage): Promise<void> {
+  const deps = config.dependencies;
+  if (!deps) return;
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(deps)) out[name] = await deps[name]!(message as KafkaMessage<unknown>);
+  message.deps = out;
 }
 
 /** Decodes (through the custom decoder, if any) and validates a body. */

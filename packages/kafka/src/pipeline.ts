@@ -1,4 +1,4 @@
-import { type AckPolicy, isControlFlow, type Settlement, wrapConsume } from "@faststream/core";
+import { type AckPolicy, isControlFlow, wrapConsume } from "@faststream/core";
 import type { KafkaMessage } from "./message.js";
 import type { KafkaMiddleware } from "./scope.js";
 import { processFast, type Suspension } from "./pipeline-fast.js";
@@ -9,33 +9,22 @@ import {
   defer,
   conclude,
   controlSettlement,
-  deadLetter,
   decodeBody,
-  decodeRaw,
   failure,
   noHandler,
   type PipelineConfig,
   pickHandler,
-  policySettlement,
   publishResult,
   report,
   runAfter,
+  resolveDeps,
   settle,
-  validated,
 } from "./pipeline-steps.js";
 import { sendWithHooks } from "./publisher.js";
 import { backoffWait, NO_RETRY, type RetryPolicy } from "./retry.js";
 
 export type { After, PipelineConfig, PreparedHandler } from "./pipeline-steps.js";
 export { Suspension } from "./pipeline-fast.js";
-
-async function resolveDeps(config: PipelineConfig, message: AnyMessage): Promise<void> {
-  const deps = config.dependencies;
-  if (!deps) return;
-  const out: Record<string, unknown> = {};
-  for (const name of Object.keys(deps)) out[name] = await deps[name]!(message as KafkaMessage<unknown>);
-  message.deps = out;
-}
 
 /** Runs `attempt` until it succeeds, the error is not retryable, or attempts run out. */
 async function withRetries(
@@ -151,65 +140,5 @@ export async function preparePulled(config: PipelineConfig, message: AnyMessage)
   }
 }
 
-/**
- * Processes a batch for a batch subscriber: each record is decoded and validated on its own
- * (bad ones are rejected and reported), then the handler gets the good ones together; they
- * are settled together. Never throws.
- */
-export async function processBatch(config: PipelineConfig, messages: readonly AnyMessage[]): Promise<After> {
-  const good: AnyMessage[] = [];
-  let after: After = "continue";
-  for (const m of messages) {
-    try {
-      if (config.fast) {
-        // Nothing to await unless the schema validates asynchronously.
-        const body = validated(config, m, decodeRaw(config, m));
-        m.body = body instanceof Promise ? await body : body;
-      } else {
-        for (const mw of config.middlewares) if (mw.onReceive) await mw.onReceive(m as KafkaMessage<unknown>);
-        m.body = await decodeBody(config, m);
-        await resolveDeps(config, m);
-      }
-      good.push(m);
-    } catch (err) {
-      if (isControlFlow(err)) {
-        if (err.settlement === "stop") after = "stop";
-        settle(m, controlSettlement(err.settlement));
-      } else {
-        report(m, err, "reject", config.label);
-        settle(m, config.deadLetter ? await deadLetter(config, m, err, 1, config.middlewares) : "reject");
-      }
-    }
-  }
-  if (good.length === 0) return after;
-  const handler = config.handlers[0]!;
-  let error: unknown;
-  let explicit: Settlement | "skip" | "stop" | undefined;
-  const first = good[0]!;
-  try {
-    const chain = handler.middlewares.length ? [...config.middlewares, ...handler.middlewares] : config.middlewares;
-    const call = async (): Promise<unknown> =>
-      handler.call(
-        good.map((m) => m.body),
-        good,
-      );
-    const result = chain.length
-      ? await wrapConsume(chain as KafkaMiddleware[], first as KafkaMessage<unknown>, call)
-      : await call();
-    if (result !== undefined && result !== null) await publishResult(config, handler, first, result, chain);
-  } catch (err) {
-    if (isControlFlow(err)) explicit = err.settlement;
-    else error = err;
-  }
-  if (explicit === "stop") after = "stop";
-  const settlement = explicit ? controlSettlement(explicit) : policySettlement(handler.ackPolicy, error);
-  if (error !== undefined) report(first, error, settlement, config.label);
-  for (const m of good) {
-    const dead = settlement === "reject" && config.deadLetter && m.settlement === undefined;
-    settle(m, dead ? await deadLetter(config, m, error ?? new Error("rejected"), 1, config.middlewares) : settlement);
-  }
-  if (config.middlewares.length > 0) for (const m of good) await runAfter(config.middlewares, m, error);
-  return after;
-}
-
+export { processBatch } from "./pipeline-batch.js";
 export { sendWithHooks };

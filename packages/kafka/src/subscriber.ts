@@ -343,11 +343,13 @@ export class SubscriberRuntime implements ConsumerCallbacks {
     control: BatchControl,
   ): Promise<void> {
     if (this.options.batch) {
+      // As below: a batch's results are published while the next batches are handled.
       for (let i = 0; i < messages.length && live(); i += this.options.maxRecords) {
         const chunk = messages.slice(i, i + this.options.maxRecords);
-        if ((await processBatch(config, chunk)) === "stop") this.#stopSoon();
+        if ((await processBatch(config, chunk, this.#unacked)) === "stop") this.#stopSoon();
         await control.heartbeat();
       }
+      await this.#unacked.below(this.options.consumer.maxBatchSize * UNACKED_BATCHES);
     } else {
       // Results are published while the next messages are handled, and past the end of the
       // batch; each message is settled (committable) once its result is acknowledged. A batch

@@ -12,14 +12,14 @@ export class UnackedResults {
     return this.#count;
   }
 
-  /** Tracks one more message whose result is being published. */
-  begin(): void {
-    this.#count++;
+  /** Tracks `count` more messages (default 1) whose result is being published. */
+  begin(count = 1): void {
+    this.#count += count;
   }
 
-  /** Its publish ended and it was settled: one message fewer. */
-  end(): void {
-    this.#count--;
+  /** Their publish ended and they were settled: `count` messages (default 1) fewer. */
+  end(count = 1): void {
+    this.#count -= count;
     const waiters = this.#waiters;
     for (let i = waiters.length - 1; i >= 0; i--) {
       if (this.#count <= waiters[i]!.limit) waiters.splice(i, 1)[0]!.resolve();

@@ -91,6 +91,55 @@ describe("batch publisher", () => {
     ]);
   });
 
+  it("with a deferred sink, a batch goes on at once and is settled once all its records were acknowledged", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const t = setup(
+      [handler((bodies) => bodies, { publishers: [batchPublisher("out")], ackPolicy: "nack_on_error" })],
+      {
+        fast: true,
+        send: async (record) => {
+          await gate;
+          if (record.value?.toString() === '{"n":3}') throw new Error("leader moved");
+          return { topic: record.topic, partition: 0, offset: "0" };
+        },
+      },
+    );
+    const counts: number[] = [];
+    let open = 0;
+    let ended!: () => void;
+    const allEnded = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const deferred = {
+      begin: (n = 1) => {
+        open += n;
+        counts.push(n);
+      },
+      end: (n = 1) => {
+        open -= n;
+        if (open === 0) ended();
+      },
+    };
+    const first = [t.message('{"n":1}'), t.message('{"n":2}')];
+    const second = [t.message('{"n":3}')];
+    expect(await processBatch(t.config, first, deferred)).toBe("continue");
+    expect(await processBatch(t.config, second, deferred)).toBe("continue");
+    expect(counts).toEqual([2, 1]);
+    expect(t.settled).toEqual([]);
+    release();
+    await allEnded;
+    // The first batch's records were acknowledged; the second's failed: nacked per its policy.
+    expect(t.settled.sort((a, b) => a[0] - b[0])).toEqual([
+      [0, "ack"],
+      [1, "ack"],
+      [2, "nack"],
+    ]);
+    expect(t.errors()).toHaveLength(1);
+  });
+
   it("refuses a batch option that is not a boolean, naming it", () => {
     const make = (batch: unknown) =>
       createPublisher({ scope: new Scope(), sink: () => undefined }, "t", { batch: batch as boolean });
