@@ -17,7 +17,6 @@ import {
 import { deadLetterRecord } from "./dead-letter.js";
 import type { OutgoingRecord, RecordMetadata, Settle } from "./driver.js";
 import type { KafkaMessage } from "./message.js";
-import type { KafkaPublishOptions } from "./options.js";
 import type { KafkaPublisher } from "./publisher.js";
 import { isKafkaResponse } from "./response.js";
 import type { RetryPolicy } from "./retry.js";
@@ -204,8 +203,12 @@ export function resultRecords(
   for (const p of publishers) {
     if (spread && p.options.batch === true) {
       for (const item of spread) {
-        if (bodies) bodies[i] = isKafkaResponse(item) ? item.body : item;
-        records[i++] = elementRecord(p, item, options, checked);
+        // An element may be a KafkaResponse: its body, with its options over the result's.
+        const own = isKafkaResponse(item) ? item : undefined;
+        if (bodies) bodies[i] = own ? own.body : item;
+        records[i++] = own
+          ? p.prepare(own.body, options ? { ...options, ...own.options } : own.options)
+          : p.prepare(item, options, checked);
       }
     } else {
       if (bodies) bodies[i] = body;
@@ -217,17 +220,6 @@ export function resultRecords(
     records[i] = config.replyRecord(body, replyTo, correlationId ?? message.correlationId);
   }
   return records;
-}
-
-/** The record of one element of an array result for a `batch` publisher (a `KafkaResponse` brings its own options). */
-function elementRecord(
-  publisher: KafkaPublisher,
-  item: unknown,
-  options: KafkaPublishOptions | undefined,
-  checked: boolean,
-): OutgoingRecord {
-  if (!isKafkaResponse(item)) return publisher.prepare(item, options, checked);
-  return publisher.prepare(item.body, options ? { ...options, ...item.options } : item.options);
 }
 
 /** Publishes a handler result to the handler's publishers and to `reply_to`. */
