@@ -43,7 +43,7 @@ describe("ConfluentConsumer", () => {
     const topic = uniqueName("stuck");
     await (await testCluster()).createTopic(topic, 2);
     // A backlog on partition 1 only: every poll returns its records, far more than the poll
-    // loop may queue ahead (2 batches per partition) and fewer per batch than one partition's
+    // loop may queue ahead (1 batch per partition) and fewer per batch than one partition's
     // own pause threshold needs, so only the loop's stall check can let partition 0 through.
     const backlog = Array.from({ length: 500 }, (_, i) => String(i));
     await send(cfg, topic, 1, backlog);
