@@ -107,8 +107,11 @@ export interface UserRegistered {
   email: string;
 }
 
-/** The pipeline's output for one input, as the seed example computes it. */
-export function registered(u: UserRegistered): string {
+/**
+ * The pipeline's output for one input, as the seed example computes it. It reads only the two
+ * validated fields, so every contender passes what its check produced, as it is (no copy).
+ */
+export function registered(u: Pick<UserRegistered, "user" | "user_id">): string {
   return `User: ${u.user_id} - ${u.user} registered`;
 }
 

@@ -48,7 +48,7 @@ try {
           .publisher(settings.outTopic, { batch: true })
           .handle(async (users) => {
             markFirst();
-            return users.map((user) => registered({ ...user, email: "" }));
+            return users.map((user) => registered(user));
           });
       } else {
         broker
@@ -56,7 +56,7 @@ try {
           .publisher(settings.outTopic)
           .handle(async (user) => {
             markFirst();
-            return registered({ ...user, email: "" });
+            return registered(user);
           });
       }
       await broker.start();
