@@ -190,6 +190,14 @@ describe("checkTopicName and extractParams", () => {
     expect(setupOption(() => checkTopicName("a b", "replyTo"))).toBe("replyTo");
   });
 
+  it("checks every call again, however often the name before it was valid", () => {
+    for (let i = 0; i < 3; i++) expect(checkTopicName("same", "topic")).toBe("same");
+    for (const bad of ["a b", "", undefined, null, 7, "x".repeat(250)]) {
+      expect(setupOption(() => checkTopicName(bad, "topic"))).toBe("topic");
+      expect(checkTopicName("same", "topic")).toBe("same");
+    }
+  });
+
   it("returns no params without a parameter regex or a match", () => {
     expect(extractParams(undefined, "anything")).toEqual({});
     expect(extractParams(/^(x)$/, "x")).toEqual({});
