@@ -100,6 +100,13 @@ export function settingsEnv(s: BenchSettings): Record<string, string> {
   };
 }
 
+/**
+ * `broker.publish` calls the framework's publish scenario keeps in flight (closed loop): as many
+ * records as the raw kafkajs contender's 8 sends of 1,000. The raw confluent contender awaiting
+ * each record (BENCH_RAW_AWAITED) keeps as many.
+ */
+export const PUBLISH_WINDOW = 8_000;
+
 /** Pipeline input body (~100 bytes of JSON) and the seed example's reply to it. */
 export interface UserRegistered {
   user: string;

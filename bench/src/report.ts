@@ -73,7 +73,8 @@ export function table(samples: readonly Sample[], variants: readonly Variant[]):
 /**
  * Ratios of medians: framework / best raw of the same client, framework / the same client's raw
  * contender writing the framework's headers (not for a framework run with minimal headers),
- * and framework / NestJS.
+ * framework with minimal headers / the same client's raw contender awaiting a promise per record
+ * (the API shape of `broker.publish`), and framework / NestJS.
  */
 export function ratios(samples: readonly Sample[], variants: readonly Variant[]): string {
   const med = (key: string, name: string) =>
@@ -82,8 +83,8 @@ export function ratios(samples: readonly Sample[], variants: readonly Variant[])
     ["pipeline", "consume", "publish"].includes(k),
   );
   const lines = [
-    "| scenario | framework | framework / best raw (same client) | framework / raw with its headers | framework / NestJS |",
-    "|---|---|---:|---:|---:|",
+    "| scenario | framework | framework / best raw (same client) | framework / raw with its headers | framework / raw awaiting each record | framework / NestJS |",
+    "|---|---|---:|---:|---:|---:|",
   ];
   for (const key of keys) {
     for (const fw of variants.filter((v) => v.kind === "framework")) {
@@ -103,8 +104,14 @@ export function ratios(samples: readonly Sample[], variants: readonly Variant[])
         .map((v) => ({ name: v.name, m: med(key, v.name) }))
         .find((r): r is { name: string; m: number } => r.m !== undefined);
       const vsSame = same ? `${(mine / same.m).toFixed(2)} (vs ${same.name})` : "–";
+      // Awaited raw records carry no headers: like for like with minimal headers only.
+      const awaited = variants
+        .filter((v) => fw.minimalHeaders && v.kind === "raw-awaited" && v.client === fw.client)
+        .map((v) => ({ name: v.name, m: med(key, v.name) }))
+        .find((r): r is { name: string; m: number } => r.m !== undefined);
+      const vsAwaited = awaited ? `${(mine / awaited.m).toFixed(2)} (vs ${awaited.name})` : "–";
       const vsNest = nest ? `${(mine / nest).toFixed(2)}` : "–";
-      lines.push(`| ${key} | ${fw.name} | ${raw} | ${vsSame} | ${vsNest} |`);
+      lines.push(`| ${key} | ${fw.name} | ${raw} | ${vsSame} | ${vsAwaited} | ${vsNest} |`);
     }
   }
   return lines.join("\n");

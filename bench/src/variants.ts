@@ -11,7 +11,7 @@ export interface Variant {
   /** Scenarios it runs (NestJS cannot do every job). */
   readonly scenarios: readonly Scenario[];
   /** What it is compared against in the ratio columns. */
-  readonly kind: "framework" | "raw" | "raw-headers" | "nestjs";
+  readonly kind: "framework" | "raw" | "raw-headers" | "raw-awaited" | "nestjs";
   /** Client library it drives. */
   readonly client: "kafkajs" | "confluent";
   /** A framework run with `frameworkHeaders: "minimal"` (it writes no headers the raw loops do not). */
@@ -92,6 +92,16 @@ export const VARIANTS: readonly Variant[] = [
   // they tell the client's cost of those headers from the framework's own overhead.
   withFrameworkHeaders("raw-kafkajs", "raw-kafkajs.ts", "kafkajs"),
   withFrameworkHeaders("raw-confluent-native", "raw-confluent-native.ts", "confluent"),
+  // The raw native producer used as `broker.publish` is (a promise per record, 8,000 awaited at
+  // once): what that API shape costs on this client, apart from what the framework adds.
+  {
+    name: "raw-confluent-native-awaited",
+    script: "raw-confluent-native.ts",
+    env: { BENCH_RAW_AWAITED: "1" },
+    scenarios: ["publish"],
+    kind: "raw-awaited",
+    client: "confluent",
+  },
   faststreamMinimal("kafkajs"),
   faststreamMinimal("confluent"),
   faststreamBatch("kafkajs"),

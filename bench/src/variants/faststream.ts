@@ -16,16 +16,13 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { emit, markFirst, now, onTerminate, readSettings, registered, sampleRss } from "../protocol.js";
+import { emit, markFirst, now, onTerminate, PUBLISH_WINDOW, readSettings, registered, sampleRss } from "../protocol.js";
 import { REQUEST_FETCH_WAIT_MS, REQUEST_TIMEOUT_MS, timeRequests } from "../requests.js";
 
 const settings = readSettings();
 const adapter = process.env["BENCH_ADAPTER"] ?? "kafkajs";
 const { KafkaBroker } =
   adapter === "confluent" ? await import("@faststream/confluent") : await import("@faststream/kafkajs");
-
-/** Publishes in flight in the publish scenario (the raw kafkajs contender: 8 sends of 1,000). */
-const PUBLISH_WINDOW = 8_000;
 
 const broker = new KafkaBroker(settings.brokers, {
   clientId: `bench-${adapter}`,

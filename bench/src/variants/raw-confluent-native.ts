@@ -9,6 +9,11 @@
  * - BENCH_RAW_HEADERS=1 (variant raw-confluent-native-headers, pipeline and publish): every
  *   record also carries the headers FastStream writes (`content-type`, a fresh `correlation_id`),
  *   to tell the client's cost of headers from the framework's own.
+ * - BENCH_RAW_AWAITED=1 (variant raw-confluent-native-awaited, publish only): the records are
+ *   published the way `broker.publish` is used in the framework's publish scenario: PUBLISH_WINDOW
+ *   (8,000) async loops, each awaiting a promise per record, resolved with `{ topic, partition,
+ *   offset }` by the record's delivery report (its opaque is the promise's resolve). No headers.
+ *   It tells what that API shape costs on this client from what the framework adds to it.
  * - Consumers: enable.auto.commit false, enable.auto.offset.store false, auto.offset.reset earliest;
  *   librdkafka's fetch and prefetch defaults (fetch.wait.max.ms 500, fetch.max.bytes 50 MiB,
  *   max.partition.fetch.bytes 1 MiB, queued.min.messages 100k, queued.max.messages.kbytes 64 MiB).
@@ -57,6 +62,7 @@ import {
   markFirst,
   parseUser,
   now,
+  PUBLISH_WINDOW,
   onTerminate,
   readSettings,
   registered,
@@ -374,6 +380,7 @@ async function consume(): Promise<void> {
 }
 
 async function publish(): Promise<void> {
+  if (process.env["BENCH_RAW_AWAITED"] === "1") return publishAwaited();
   const producer = newProducer();
   let acked = 0;
   let allAcked: () => void = () => undefined;
@@ -403,6 +410,57 @@ async function publish(): Promise<void> {
     }
   }
   await done;
+  emit({ event: "done", start, t: now(), count: settings.count });
+}
+
+/** Where a delivered record landed, as a per-record publish promise resolves with it. */
+interface Landed {
+  topic: string;
+  partition: number;
+  offset: string | undefined;
+}
+
+/** The publish scenario with a promise per record, PUBLISH_WINDOW of them awaited at once. */
+async function publishAwaited(): Promise<void> {
+  const producer = newProducer();
+  producer.on("delivery-report", (err, report) => {
+    if (err) return fail(err);
+    const offset = report.offset;
+    (report.opaque as (landed: Landed) => void)({
+      topic: report.topic,
+      partition: report.partition,
+      offset: offset === undefined || offset === null ? undefined : String(offset),
+    });
+  });
+  onTerminate(async () => {
+    stopping = true;
+    await disconnect(producer);
+  });
+  await connect(producer);
+  producer.setPollInBackground(true);
+  emit({ event: "ready", t: now() });
+  const value = Buffer.alloc(settings.payloadBytes, "x");
+  const produce = async (): Promise<Landed> => {
+    for (;;) {
+      try {
+        return await new Promise<Landed>((resolve) => {
+          producer.produce(settings.inTopic, null, value, null, null, resolve);
+        });
+      } catch (err) {
+        if ((err as LibrdKafkaError).code !== QUEUE_FULL) throw err;
+        await sleep(1);
+      }
+    }
+  };
+  const start = now();
+  let next = 0;
+  const loop = async (): Promise<void> => {
+    while (next < settings.count) {
+      next++;
+      await produce();
+    }
+  };
+  await Promise.all(Array.from({ length: PUBLISH_WINDOW }, loop));
   emit({ event: "done", start, t: now(), count: settings.count });
 }
 
