@@ -390,14 +390,7 @@ async function publish(): Promise<void> {
   onDelivery(producer, undefined, () => {
     if (++acked === settings.count) allAcked();
   });
-  onTerminate(async () => {
-    stopping = true;
-    await disconnect(producer);
-  });
-  await connect(producer);
-  producer.setPollInBackground(true);
-  emit({ event: "ready", t: now() });
-  const value = Buffer.alloc(settings.payloadBytes, "x");
+  const value = await startPublishing(producer);
   const start = now();
   for (let i = 0; i < settings.count; i++) {
     try {
@@ -411,6 +404,21 @@ async function publish(): Promise<void> {
   }
   await done;
   emit({ event: "done", start, t: now(), count: settings.count });
+}
+
+/**
+ * The publish scenario's start: stop on SIGTERM, connect, poll delivery reports in the
+ * background, report ready. Returns the payload every record carries.
+ */
+async function startPublishing(producer: Producer): Promise<Buffer> {
+  onTerminate(async () => {
+    stopping = true;
+    await disconnect(producer);
+  });
+  await connect(producer);
+  producer.setPollInBackground(true);
+  emit({ event: "ready", t: now() });
+  return Buffer.alloc(settings.payloadBytes, "x");
 }
 
 /** Where a delivered record landed, as a per-record publish promise resolves with it. */
@@ -432,14 +440,7 @@ async function publishAwaited(): Promise<void> {
       offset: offset === undefined || offset === null ? undefined : String(offset),
     });
   });
-  onTerminate(async () => {
-    stopping = true;
-    await disconnect(producer);
-  });
-  await connect(producer);
-  producer.setPollInBackground(true);
-  emit({ event: "ready", t: now() });
-  const value = Buffer.alloc(settings.payloadBytes, "x");
+  const value = await startPublishing(producer);
   const produce = async (): Promise<Landed> => {
     for (;;) {
       try {
