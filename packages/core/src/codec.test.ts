@@ -118,6 +118,35 @@ describe("__proto__ keys", () => {
     expect(Object.hasOwn(Object.prototype, "polluted")).toBe(false);
   });
 
+  it("drops them when the key is written with \\u escapes", () => {
+    const keys = [
+      "\\u005f_proto__",
+      "\\u005F\\u005Fproto__",
+      "__pr\\u006fto__",
+      "\\u005f\\u005f\\u0070\\u0072\\u006F\\u0074\\u006f\\u005f\\u005f",
+    ];
+    for (const key of keys) {
+      const text = `{"${key}":{"polluted":true},"safe":1,"nested":[{"${key}":{"polluted":true}}]}`;
+      // The escapes really spell the key: plain JSON.parse keeps it as an own property.
+      expect(Object.hasOwn(JSON.parse(text) as object, "__proto__")).toBe(true);
+      for (const value of [
+        parseJson(text, loc),
+        autoCodec.decode(utf8(text), undefined, loc),
+        jsonCodec.decode(utf8(text), undefined, loc),
+      ] as Record<string, unknown>[]) {
+        expect(Object.hasOwn(value, "__proto__")).toBe(false);
+        expect(value["safe"]).toBe(1);
+        const nested = (value["nested"] as Record<string, unknown>[])[0]!;
+        expect(Object.hasOwn(nested, "__proto__")).toBe(false);
+        expect((Object.assign({}, value) as Record<string, unknown>)["polluted"]).toBeUndefined();
+      }
+    }
+  });
+
+  it("parses text with other escapes as written", () => {
+    expect(parseJson('{"a":"caf\\u00e9","__x__":"\\u005f"}', loc)).toEqual({ a: "café", __x__: "_" });
+  });
+
   it("keeps a __proto__ string value that is not a key", () => {
     expect(parseJson('{"name":"__proto__"}', loc)).toEqual({ name: "__proto__" });
   });

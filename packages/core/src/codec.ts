@@ -35,10 +35,23 @@ export class EncodeError extends FastStreamError {
   }
 }
 
-const PROTO_KEY = '"__proto__"';
+/** Cheap first test: a `__proto__` key is written plainly or with `\u` escapes. */
+const PROTO_HINT = /__proto__|\\u/;
+/** A JSON string that decodes to `__proto__`, with any of its characters `\u`-escaped. */
+const PROTO_STRING =
+  /"(?:_|\\u005[fF]){2}(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[fF])(?:t|\\u0074)(?:o|\\u006[fF])(?:_|\\u005[fF]){2}"/;
 
 function stripProto(key: string, value: unknown): unknown {
   return key === "__proto__" ? undefined : value;
+}
+
+/**
+ * `JSON.parse`, dropping keys named `__proto__` (however they are escaped) so a decoded body
+ * can never carry a prototype-polluting key into user code that merges objects. Text that
+ * cannot hold such a key (nearly all of it) skips the slower reviver.
+ */
+function parseSafe(text: string): unknown {
+  return PROTO_HINT.test(text) && PROTO_STRING.test(text) ? JSON.parse(text, stripProto) : JSON.parse(text);
 }
 
 /** What invalid UTF-8 decodes to (and a valid character, too). */
@@ -61,12 +74,12 @@ export function decodeUtf8(body: Buffer, location: MessageLocation): string {
 }
 
 /**
- * Parses JSON from untrusted input. Keys named `__proto__` are dropped so a decoded body can
- * never carry a prototype-polluting key into user code that merges objects.
+ * Parses JSON from untrusted input. Keys named `__proto__` (escaped or not) are dropped so a
+ * decoded body can never carry a prototype-polluting key into user code that merges objects.
  */
 export function parseJson(text: string, location: MessageLocation): unknown {
   try {
-    return text.includes(PROTO_KEY) ? JSON.parse(text, stripProto) : JSON.parse(text);
+    return parseSafe(text);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new DecodeError(location, `body is not valid JSON: ${reason}`, { cause });
@@ -113,7 +126,7 @@ export const autoCodec: Codec<unknown> = {
       const text = utf8Text(body);
       if (text === undefined) return body;
       try {
-        return text.includes(PROTO_KEY) ? JSON.parse(text, stripProto) : JSON.parse(text);
+        return parseSafe(text);
       } catch {
         return text;
       }
