@@ -2,7 +2,7 @@
  * What the native consumer keeps per partition, and how a fetched record becomes the driver
  * contract's {@link RawRecord}.
  */
-import type { RawHeaders, RawRecord, TopicPartition } from "@faststream/kafka";
+import { type RawHeaders, type RawRecord, setHeader, type TopicPartition } from "@faststream/kafka";
 import type confluent from "@confluentinc/kafka-javascript";
 import type { Message } from "@confluentinc/kafka-javascript";
 
@@ -55,17 +55,31 @@ export interface Slice {
   readonly seeks: number;
 }
 
-/** Native headers (one single-key object per header) in the contract's shape. */
+/** Adds one header value, turning a repeated name into a list. */
+function addHeader(out: Record<string, Buffer | string | (Buffer | string)[]>, k: string, v: Buffer | string): void {
+  // Own properties only: `out[k]` of a header named `__proto__` would read the prototype.
+  const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+  if (prev === undefined) setHeader(out, k, v);
+  else if (Array.isArray(prev)) prev.push(v);
+  else setHeader(out, k, [prev, v]);
+}
+
+/**
+ * Native headers (one single-key object per header) in the contract's shape. The binding sets
+ * each header on a fresh object by assignment, so one named `__proto__` arrives as that
+ * object's prototype (its Buffer value) instead of as a key: it is read back from there, and
+ * only own keys are read (a Buffer prototype's getters would throw).
+ */
 function toHeaders(list: readonly Record<string, Buffer | string>[]): RawHeaders {
   const out: Record<string, Buffer | string | (Buffer | string)[]> = {};
   for (const h of list) {
-    for (const k in h) {
-      const v = h[k]!;
-      const prev = out[k];
-      if (prev === undefined) out[k] = v;
-      else if (Array.isArray(prev)) prev.push(v);
-      else out[k] = [prev, v];
+    const proto: unknown = Object.getPrototypeOf(h);
+    if (proto === Object.prototype) {
+      for (const k in h) addHeader(out, k, h[k]!);
+      continue;
     }
+    if (Buffer.isBuffer(proto) || typeof proto === "string") addHeader(out, "__proto__", proto);
+    for (const k of Object.keys(h)) addHeader(out, k, h[k]!);
   }
   return out;
 }

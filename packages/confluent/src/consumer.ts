@@ -106,7 +106,12 @@ export class ConfluentConsumer implements DriverConsumer {
     }
     this.#gate.running = true;
     // Assignment arrives through the rebalance callback, during polls.
-    this.#loop = this.#run();
+    // An unexpected error in the loop ends this consumer as a crash the subscriber reports
+    // (never an unhandled rejection that would end the process).
+    this.#loop = this.#run().catch((err: unknown) => {
+      this.#gate.running = false;
+      this.#callbacks.onCrash(err instanceof Error ? err : new Error(String(err)));
+    });
   }
 
   /**

@@ -63,6 +63,32 @@ function basicCases(ctx: SuiteContext): void {
     expect(Math.abs(message.timestamp.getTime() - Date.now())).toBeLessThan(60_000);
   });
 
+  it("keeps headers named __proto__ or constructor as plain headers (text and binary)", async () => {
+    const b = await ctx.broker();
+    const t = await ctx.topic();
+    const got = new Collector<KafkaMessage<unknown>>();
+    b.subscriber(t, { ...fastConsumer, groupId: uniqueName("g") }).handle((_body, message) => {
+      got.push(message);
+    });
+    await b.start();
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x80]);
+    // Own properties, as a wire header of that name is (an object literal's __proto__ is not one).
+    const textHeaders = JSON.parse('{"__proto__":"text-value","constructor":"c"}') as Record<string, string>;
+    const binaryHeaders: Record<string, Buffer> = {};
+    Object.defineProperty(binaryHeaders, "__proto__", { value: binary, enumerable: true });
+    await b.publish(1, t, { headers: textHeaders });
+    await b.publish(2, t, { headers: binaryHeaders });
+    const [first, second] = (await got.waitFor(2)).sort((x, y) => x.offset - y.offset);
+    for (const m of [first!, second!]) {
+      expect(Object.getPrototypeOf(m.headers)).toBe(Object.prototype);
+      expect(Object.hasOwn(m.headers, "__proto__")).toBe(true);
+      expect(m.headers["content-type"]).toBe("application/json");
+    }
+    expect(first!.headers["__proto__"]).toBe("text-value");
+    expect(first!.headers["constructor"]).toBe("c");
+    expect(Buffer.compare(second!.headers["__proto__"] as Buffer, binary)).toBe(0);
+  });
+
   it("rejects a body that fails the schema with a clear error, and keeps consuming", async () => {
     const logger = new CapturingLogger();
     const b = await ctx.broker({ logger });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RawHeaders } from "./driver.js";
-import { decodeHeaders, encodeHeaders, HeaderName, headerText } from "./headers.js";
+import { decodeHeaders, encodeHeaders, HeaderName, headerText, setHeader } from "./headers.js";
 
 const binary = Buffer.from([0xc3, 0x28, 0xff]);
 
@@ -97,5 +97,41 @@ describe("encodeHeaders", () => {
     expect(encodeHeaders(undefined, target)).toBe(target);
     expect(target).toEqual({ a: "1" });
     expect(encodeHeaders(undefined)).toEqual({});
+  });
+});
+
+describe("a header named __proto__", () => {
+  /** Headers with an own `__proto__` property, as decoded from the wire. */
+  function own(value: string | Buffer): Record<string, string | Buffer> {
+    const headers: Record<string, string | Buffer> = { a: "x" };
+    Object.defineProperty(headers, "__proto__", { value, enumerable: true, writable: true, configurable: true });
+    return headers;
+  }
+
+  it("setHeader stores it as an own property and leaves the prototype alone", () => {
+    const target: Record<string, string | Buffer> = {};
+    setHeader(target, "__proto__", binary);
+    setHeader(target, "constructor", "c");
+    expect(Object.getPrototypeOf(target)).toBe(Object.prototype);
+    expect(Object.keys(target)).toEqual(["__proto__", "constructor"]);
+    expect(target["__proto__"]).toBe(binary);
+  });
+
+  it("is decoded like any header, text or binary", () => {
+    for (const value of ["text", binary]) {
+      const decoded = decodeHeaders(own(value));
+      expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+      expect(Object.hasOwn(decoded, "__proto__")).toBe(true);
+      expect(decoded["__proto__"]).toBe(value);
+      expect(decoded["a"]).toBe("x");
+      expect(headerText(own(value), "__proto__")).toBe(typeof value === "string" ? value : undefined);
+    }
+  });
+
+  it("is encoded like any header", () => {
+    const encoded = encodeHeaders(own(binary));
+    expect(Object.getPrototypeOf(encoded)).toBe(Object.prototype);
+    expect(Object.keys(encoded).sort()).toEqual(["__proto__", "a"]);
+    expect(encoded["__proto__"]).toBe(binary);
   });
 });

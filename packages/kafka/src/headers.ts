@@ -14,6 +14,19 @@ export type KafkaHeaders = Readonly<Record<string, string | Buffer>>;
 /** Values users may set on outgoing headers. */
 export type HeadersInit = Readonly<Record<string, string | Buffer | Uint8Array | undefined>>;
 
+/**
+ * Sets header `key` on `target` as an own property. A plain assignment of a header named
+ * `__proto__` would instead replace the object's prototype (a binary value) or vanish (a text
+ * value); headers come from the wire, so that name is stored like any other. @internal
+ */
+export function setHeader<V>(target: Record<string, V>, key: string, value: V): void {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
 /** Decodes raw client headers; never throws on binary values. */
 export function decodeHeaders(raw: RawHeaders | undefined): KafkaHeaders {
   const out: Record<string, string | Buffer> = {};
@@ -23,7 +36,7 @@ export function decodeHeaders(raw: RawHeaders | undefined): KafkaHeaders {
     if (v === undefined) continue;
     const last = Array.isArray(v) ? v[v.length - 1] : v;
     if (last === undefined) continue;
-    out[key] = decodeHeaderValue(last);
+    setHeader(out, key, decodeHeaderValue(last));
   }
   return out;
 }
@@ -47,7 +60,11 @@ export function encodeHeaders(
   for (const key of Object.keys(init)) {
     const v = init[key];
     if (v === undefined) continue;
-    into[key] = typeof v === "string" || Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    setHeader(
+      into,
+      key,
+      typeof v === "string" || Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength),
+    );
   }
   return into;
 }

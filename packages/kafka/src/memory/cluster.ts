@@ -1,4 +1,5 @@
 import type { OutgoingRecord, RawRecord, RecordMetadata, TopicPartition } from "../driver.js";
+import { setHeader } from "../headers.js";
 import { partitionForKey } from "../murmur2.js";
 
 /** A group member as the in-memory cluster sees it. @internal */
@@ -92,7 +93,7 @@ export class MemoryCluster {
       if (partition < 0 || partition >= n) throw new Error(`topic ${r.topic} has no partition ${partition}`);
       const log = this.#topics.get(r.topic)![partition]!;
       const headers: Record<string, Buffer> = {};
-      for (const [k, v] of Object.entries(r.headers)) headers[k] = typeof v === "string" ? Buffer.from(v) : v;
+      for (const [k, v] of Object.entries(r.headers)) setHeader(headers, k, typeof v === "string" ? Buffer.from(v) : v);
       log.push({
         key: r.key === null ? null : Buffer.isBuffer(r.key) ? r.key : Buffer.from(r.key),
         value: r.value,
