@@ -10,11 +10,13 @@ import {
   controlSettlement,
   type Deferred,
   deadLetter,
+  defer,
   decodeBody,
   decodeRaw,
   type PipelineConfig,
   type PreparedHandler,
   policySettlement,
+  publishError,
   publishResult,
   report,
   resolveDeps,
@@ -86,20 +88,11 @@ export async function processBatch(
     try {
       await publishing;
     } catch (err) {
-      failed = err ?? new Error("publishing the handler result failed");
+      failed = publishError(err);
     }
     return concludeBatch(config, handler, good, failed, after);
   }
-  const count = good.length;
-  deferred.begin(count);
-  const end = (err: unknown): void => {
-    const ended = (): void => deferred.end(count);
-    concludeBatch(config, handler, good, err, "continue").then(ended, ended);
-  };
-  publishing.then(
-    () => end(undefined),
-    (err: unknown) => end(err ?? new Error("publishing the handler result failed")),
-  );
+  defer(deferred, publishing, (err) => concludeBatch(config, handler, good, err, "continue"), good.length);
   return after;
 }
 

@@ -18,6 +18,7 @@ import {
   type PipelineConfig,
   type PreparedHandler,
   pickHandler,
+  publishError,
   publishResult,
   resultRecords,
   validated,
@@ -112,8 +113,10 @@ function publish(
   } catch (err) {
     return conclude(config, message, policy, err, 1);
   }
-  const finish = (err: unknown): After | Promise<After> => conclude(config, message, policy, err, 1);
-  return publishing.then(() => finish(undefined), finish);
+  return publishing.then(
+    () => conclude(config, message, policy, undefined, 1),
+    (err: unknown) => conclude(config, message, policy, publishError(err), 1),
+  );
 }
 
 /**
@@ -143,7 +146,7 @@ class PendingResult implements Settle, Finisher {
   }
 
   reject(err: unknown): void {
-    this.#error ??= err ?? new Error("publishing the handler result failed");
+    this.#error ??= publishError(err);
     if (--this.#left === 0) this.#finish();
   }
 

@@ -81,20 +81,29 @@ export interface Deferred {
 }
 
 /**
- * Hands a message whose result is being published over to `deferred`: once `publishing`
- * ended, `finish` settles the message (with the publish error, if any), then `deferred` hears
- * of it. Returns at once. @internal
+ * The error a failed publish settles its message with: a rejection without a reason is still
+ * a failure (never taken for success). @internal
+ */
+export function publishError(err: unknown): unknown {
+  return err ?? new Error("publishing the handler result failed");
+}
+
+/**
+ * Hands `count` messages (one, or a batch) whose result is being published over to `deferred`:
+ * once `publishing` ended, `finish` settles them (with the publish error, if any), then
+ * `deferred` hears of it. Returns at once. @internal
  */
 export function defer(
   deferred: Deferred,
   publishing: Promise<unknown>,
   finish: (err: unknown) => After | Promise<After>,
+  count = 1,
 ): void {
-  deferred.begin();
+  deferred.begin(count);
   const finisher: Finisher = { finish };
   publishing.then(
-    () => endAfter(deferred, finisher, undefined),
-    (err: unknown) => endAfter(deferred, finisher, err),
+    () => endAfter(deferred, finisher, undefined, count),
+    (err: unknown) => endAfter(deferred, finisher, publishError(err), count),
   );
 }
 
@@ -104,23 +113,24 @@ export interface Finisher {
 }
 
 /**
- * Settles a deferred message through `finisher` (with the publish error, if any), then tells
- * `deferred` it ended, after the settling if that is asynchronous (dead-lettering). An object,
- * not a callback: the fast path's per-message state settles itself without a closure. @internal
+ * Settles `count` deferred messages through `finisher` (with the publish error, if any), then
+ * tells `deferred` they ended, after the settling if that is asynchronous (dead-lettering). An
+ * object, not a callback: the fast path's per-message state settles itself without a closure.
+ * @internal
  */
-export function endAfter(deferred: Deferred, finisher: Finisher, err: unknown): void {
+export function endAfter(deferred: Deferred, finisher: Finisher, err: unknown, count = 1): void {
   let after: After | Promise<After>;
   try {
     after = finisher.finish(err);
   } catch {
-    deferred.end();
+    deferred.end(count);
     return;
   }
   if (isThenable(after)) {
-    const end = (): void => deferred.end();
+    const end = (): void => deferred.end(count);
     after.then(end, end);
   } else {
-    deferred.end();
+    deferred.end(count);
   }
 }
 

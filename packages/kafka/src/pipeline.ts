@@ -14,6 +14,7 @@ import {
   noHandler,
   type PipelineConfig,
   pickHandler,
+  publishError,
   publishResult,
   report,
   runAfter,
@@ -112,7 +113,11 @@ async function processGeneral(
         defer(deferred, publishing, finish);
         return "continue";
       }
-      await publishing;
+      try {
+        await publishing;
+      } catch (err) {
+        return finish(publishError(err));
+      }
     }
   } catch (err) {
     return finish(err);

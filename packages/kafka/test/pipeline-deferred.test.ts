@@ -178,3 +178,23 @@ describe("processMessage with a suspension (fast path, async handler)", () => {
     expect(d.held).toHaveLength(1);
   });
 });
+
+describe("a publish that rejects without a reason", () => {
+  it("fails its message on every path: fast or general, deferred or awaited", async () => {
+    for (const fast of [true, false]) {
+      for (const deferring of [true, false]) {
+        const t = setup([handler(() => ({ ok: 1 }), { publishers: [publisher("out")] })], {
+          fast,
+          send: () => Promise.reject(undefined),
+          deliver: (_record, settle) => settle.reject(undefined),
+        });
+        const s = sink();
+        await processMessage(t.config, t.message(), "reject_on_error", undefined, deferring ? s.deferred : undefined);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect([fast, deferring, t.settled]).toEqual([fast, deferring, [[0, "reject"]]]);
+        expect(t.errors()).toHaveLength(1);
+        expect(s.open()).toBe(0);
+      }
+    }
+  });
+});
