@@ -2,7 +2,7 @@ import { EncodeError, PublishError } from "@faststream/core";
 import { KafkaResponse, partitionForKey } from "@faststream/kafka";
 import { expect, it } from "vitest";
 import { fastConsumer, type SuiteContext } from "./context.js";
-import { Collector, uniqueName } from "./env.js";
+import { CapturingLogger, Collector, uniqueName } from "./env.js";
 
 interface Seen {
   body: unknown;
@@ -118,6 +118,51 @@ export function publishingCases(ctx: SuiteContext): void {
     const offsets = metas.map((m) => Number(m.offset));
     const outOfOrder = offsets.findIndex((o, i) => i > 0 && o !== offsets[i - 1]! + 1);
     expect(outOfOrder).toBe(-1);
+  }, 60_000);
+
+  it("noConfirm publishes land in publish order, bounded by maxUnconfirmed; flush() waits for them", async () => {
+    const t = await ctx.topic(1);
+    const broker = await ctx.broker({ maxUnconfirmed: 500 });
+    const got = await sink(broker, t, "bytes");
+    await broker.start();
+    const n = 3_000;
+    let waited = 0;
+    for (let i = 0; i < n; i++) {
+      const accepted = broker.publish(String(i), t, { noConfirm: true });
+      // Past 500 unacknowledged, the call waits for room instead of queuing without bound.
+      let done = false;
+      void accepted.then(() => (done = true));
+      await Promise.resolve();
+      if (!done) waited++;
+      await accepted;
+    }
+    await broker.flush();
+    expect(waited).toBeGreaterThan(0);
+    // Every unconfirmed record was acknowledged before flush() resolved: the next one lands after them.
+    const last = await broker.publish("last", t);
+    expect(last.offset).toBe(String(n));
+    const seen = await got.waitFor(n + 1);
+    expect(seen.map((r) => r.raw?.toString())).toEqual([...Array.from({ length: n }, (_, i) => String(i)), "last"]);
+  });
+
+  it("a noConfirm publish that fails is logged and reported by the next flush, not lost", async () => {
+    const t = await ctx.topic(1);
+    const logger = new CapturingLogger();
+    const broker = await ctx.broker({ logger });
+    await broker.start();
+    // The topic has one partition: a record for partition 5 cannot be delivered.
+    await expect(broker.publish("lost", t, { noConfirm: true, partition: 5 })).resolves.toBeUndefined();
+    const err = await broker.flush().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PublishError);
+    expect((err as PublishError).topic).toBe(t);
+    expect((err as Error).message).toContain("1 unconfirmed publish failed");
+    const logged = logger.lines.filter((l) => l.level === "error" && l.message.includes("unconfirmed publish failed"));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.fields["topic"]).toBe(t);
+    // Reported once; later publishes go on.
+    await expect(broker.flush()).resolves.toBeUndefined();
+    await broker.publish("kept", t, { noConfirm: true });
+    await expect(broker.flush()).resolves.toBeUndefined();
   }, 60_000);
 
   it("a raised maxRecordBytes lets a record bigger than 1 MiB through on every adapter", async () => {

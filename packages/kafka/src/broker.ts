@@ -10,14 +10,17 @@ import {
   PublishError,
   StateError,
 } from "@faststream/core";
+import { type BatchItem, type BatchResult, publishItems } from "./batch-publish.js";
 import { DEFAULT_COALESCER_LIMITS, recordBytes, SendCoalescer } from "./coalescer.js";
 import { PublishSettle } from "./settle.js";
+import { UnconfirmedPublishes } from "./unconfirmed.js";
 import type { SubscriberDecl } from "./declaration.js";
 import type { DriverFactory, KafkaDriver, OutgoingRecord, RecordMetadata, Settle } from "./driver.js";
 import {
   checkPublishOptions,
   checkTopic,
   type KafkaBrokerOptions,
+  type KafkaPublishCallOptions,
   type KafkaPublishOptions,
   type ResolvedBrokerOptions,
   resolveBrokerOptions,
@@ -28,16 +31,6 @@ import { KafkaRegistry, type RegistryHost } from "./registry.js";
 import { type KafkaRequestOptions, RequestClient } from "./request.js";
 import { type KafkaMiddleware, Scope } from "./scope.js";
 import { type BrokerHost, SubscriberRuntime } from "./subscriber.js";
-
-/** One message of {@link KafkaBrokerBase.publishBatch}. */
-export interface BatchItem extends KafkaPublishOptions {
-  readonly body: unknown;
-}
-
-/** Outcome of one message of a batch publish. */
-export type BatchResult =
-  | { readonly ok: true; readonly metadata: RecordMetadata }
-  | { readonly ok: false; readonly error: Error };
 
 type State = "idle" | "connecting" | "connected" | "starting" | "running" | "stopping";
 
@@ -55,6 +48,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
   #state: State = "idle";
   #connecting: Promise<void> | undefined;
   readonly #requests: RequestClient;
+  readonly #unconfirmed: UnconfirmedPublishes;
   /**
    * Single-record publishes of one event-loop turn leave together, in order: in one send, or
    * handed over one by one where the driver has `produce` (each then settles on its own).
@@ -77,6 +71,7 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     super(new Scope(scopeOptions));
     this.config = config;
     this.logger = childLogger(config.logger ?? consoleLogger({ level: config.logLevel }), {});
+    this.#unconfirmed = new UnconfirmedPublishes(config.maxUnconfirmed, this.logger);
     this.#requests = new RequestClient(
       {
         logger: this.logger,
@@ -202,72 +197,84 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     return sendWithHooks(middlewares, record, body, (r) => this.#send(r));
   }
 
+  /** @internal sends through publish middlewares without waiting for the acknowledgement (`noConfirm`). */
+  sendUnconfirmed(record: OutgoingRecord, body: unknown, middlewares: readonly KafkaMiddleware[]): Promise<undefined> {
+    if (middlewares.length === 0) return this.#sendUnconfirmed(record);
+    return sendWithHooks(middlewares, record, body, (r) => this.#sendUnconfirmed(r));
+  }
+
   /**
-   * Publishes one message through the broker's middlewares. `null` with a key is a tombstone.
+   * Publishes one message through the broker's middlewares and resolves with where it landed
+   * once the broker acknowledged it; with `noConfirm: true`, resolves once the record is
+   * accepted (see {@link KafkaPublishCallOptions.noConfirm} and {@link flush}). `null` with a
+   * key is a tombstone.
    *
    * @example
    * await broker.publish({ user: "John", user_id: 1 }, "in-topic", { key: "john" });
+   * for (const event of events) await broker.publish(event, "metrics", { noConfirm: true });
+   * await broker.flush();
    */
-  publish(body: unknown, topic: string, options?: KafkaPublishOptions): Promise<RecordMetadata> {
+  publish(
+    body: unknown,
+    topic: string,
+    options: KafkaPublishCallOptions & { readonly noConfirm: true },
+  ): Promise<undefined>;
+  publish(
+    body: unknown,
+    topic: string,
+    options?: KafkaPublishCallOptions & { readonly noConfirm?: false },
+  ): Promise<RecordMetadata>;
+  publish(body: unknown, topic: string, options?: KafkaPublishCallOptions): Promise<RecordMetadata | undefined>;
+  publish(body: unknown, topic: string, options?: KafkaPublishCallOptions): Promise<RecordMetadata | undefined> {
     let record: OutgoingRecord;
     try {
       checkTopic(topic);
-      if (options) checkPublishOptions(options, false);
+      if (options) checkPublishOptions(options, "call");
       record = buildRecord(topic, body, options, undefined, this.#codecFor(options), this.minimalHeaders);
     } catch (err) {
       return Promise.reject(err);
     }
+    if (options?.noConfirm === true) return this.sendUnconfirmed(record, body, this.scope.chain());
     // Not an async function: the send's own promise is returned, no wrapper per publish.
     return this.sendThrough(record, body, this.scope.chain());
+  }
+
+  /**
+   * Resolves once every `noConfirm` publish made so far was acknowledged. Rejects with a
+   * `PublishError` (the count, and the first failure as its `cause`) if any of them failed
+   * since the previous `flush()`; each failure was also logged when it happened.
+   */
+  flush(): Promise<void> {
+    return this.#unconfirmed.flush();
   }
 
   /**
    * Publishes many messages to `topic` in one request. Never rejects for a single message:
    * each gets its own result (an encoding error fails only that message).
    */
-  async publishBatch(items: readonly BatchItem[], topic: string): Promise<BatchResult[]> {
-    checkTopic(topic);
-    const results: (BatchResult | undefined)[] = new Array(items.length);
-    const records: OutgoingRecord[] = [];
-    const index: number[] = [];
-    items.forEach((item, i) => {
-      try {
-        const { body, ...options } = item;
-        checkPublishOptions(options, false);
-        const record = buildRecord(topic, body, options, undefined, this.#codecFor(options), this.minimalHeaders);
-        this.#checkSize(record);
-        records.push(record);
-        index.push(i);
-      } catch (err) {
-        results[i] = { ok: false, error: err as Error };
-      }
-    });
-    if (records.length > 0) {
-      try {
-        const metas = await this.#sendMany(records);
-        metas.forEach((metadata, j) => {
-          results[index[j]!] = { ok: true, metadata };
-        });
-      } catch (err) {
-        for (const i of index) results[i] = { ok: false, error: err as Error };
-      }
+  publishBatch(items: readonly BatchItem[], topic: string): Promise<BatchResult[]> {
+    try {
+      checkTopic(topic);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return results as BatchResult[];
+    return publishItems(
+      items,
+      ({ body, ...options }) => {
+        checkPublishOptions(options, "record");
+        const record = buildRecord(topic, body, options, undefined, this.#codecFor(options), this.minimalHeaders);
+        const refusal = this.#refusal(record);
+        if (refusal) throw refusal;
+        return record;
+      },
+      (records) => this.#sendMany(records),
+    );
   }
 
   #codecFor(options: KafkaPublishOptions | undefined) {
     return options?.codec !== undefined
       ? new Scope({ codec: options.codec }).resolveCodec()
       : this.scope.resolveCodec();
-  }
-
-  /** Refuses a record over `maxRecordBytes` with a PublishError naming the topic and both sizes. */
-  #checkSize(record: OutgoingRecord): void {
-    const size = recordBytes(record);
-    const max = this.config.maxRecordBytes;
-    if (size > max) {
-      throw new PublishError(record.topic, `the record has ${size} bytes, more than maxRecordBytes (${max})`);
-    }
   }
 
   #send(record: OutgoingRecord): Promise<RecordMetadata> {
@@ -280,24 +287,40 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
     return settle.promise;
   }
 
+  #sendUnconfirmed(record: OutgoingRecord): Promise<undefined> {
+    const refusal = this.#refusal(record);
+    if (refusal) return Promise.reject(refusal);
+    const room = this.#unconfirmed.accept();
+    this.#enqueue(record, this.#unconfirmed);
+    return room;
+  }
+
   /**
    * @internal sends one record with no publish middlewares; its outcome goes to `settle` (for
    * handler results: no promise per message). A record refused at once (broker not connected,
    * over `maxRecordBytes`) is rejected before this returns.
    */
   deliver(record: OutgoingRecord, settle: Settle): void {
+    const refusal = this.#refusal(record);
+    if (refusal) settle.reject(refusal);
+    else this.#enqueue(record, settle);
+  }
+
+  /** Why `record` cannot be sent at all (broker not connected, over `maxRecordBytes`), if it cannot. */
+  #refusal(record: OutgoingRecord): Error | undefined {
     if (this.#state === "idle") {
-      settle.reject(
-        new StateError("the broker is not connected: call broker.start() (or app.start()) before publishing"),
-      );
-      return;
+      return new StateError("the broker is not connected: call broker.start() (or app.start()) before publishing");
     }
-    try {
-      this.#checkSize(record);
-    } catch (err) {
-      settle.reject(err);
-      return;
+    const size = recordBytes(record);
+    const max = this.config.maxRecordBytes;
+    if (size > max) {
+      return new PublishError(record.topic, `the record has ${size} bytes, more than maxRecordBytes (${max})`);
     }
+    return undefined;
+  }
+
+  /** Queues a deliverable record (after the connection, while connecting). */
+  #enqueue(record: OutgoingRecord, settle: Settle): void {
     if (this.#connecting) {
       this.#connecting.then(
         () => this.deliver(record, settle),

@@ -1,4 +1,5 @@
 export * from "./broker.js";
+export type { BatchItem, BatchResult } from "./batch-publish.js";
 export type { HandlerCall, HandlerOptions, KafkaHandler } from "./declaration.js";
 export type * from "./driver.js";
 export type { HandlerDecorator, KafkaSubscriber } from "./facade.js";

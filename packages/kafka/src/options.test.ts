@@ -36,6 +36,7 @@ describe("resolveBrokerOptions", () => {
       replyMaxWaitMs: 100,
       security: undefined,
       maxRecordBytes: 1_048_576,
+      maxUnconfirmed: 10_000,
       frameworkHeaders: "full",
     });
     expect(resolveBrokerOptions("localhost:9092", { clientId: "svc" }).replyTopic).toBe("faststream.replies.svc");
@@ -92,6 +93,9 @@ describe("resolveBrokerOptions", () => {
     expect(setupOption(() => resolveBrokerOptions("a:1", { replyMaxWaitMs: 0 }))).toBe("replyMaxWaitMs");
     expect(setupOption(() => resolveBrokerOptions("a:1", { maxRecordBytes: 0 }))).toBe("maxRecordBytes");
     expect(resolveBrokerOptions("a:1", { maxRecordBytes: 5_000_000 }).maxRecordBytes).toBe(5_000_000);
+    expect(setupOption(() => resolveBrokerOptions("a:1", { maxUnconfirmed: 0 }))).toBe("maxUnconfirmed");
+    expect(resolveBrokerOptions("a:1", {}).maxUnconfirmed).toBe(10_000);
+    expect(resolveBrokerOptions("a:1", { maxUnconfirmed: 500 }).maxUnconfirmed).toBe(500);
     expect(setupOption(() => resolveBrokerOptions("a:1", { frameworkHeaders: "none" as "full" }))).toBe(
       "frameworkHeaders",
     );
@@ -140,39 +144,50 @@ describe("checkPublishOptions", () => {
           timestamp: new Date(),
           codec: "json",
         },
-        false,
+        "record",
       ),
     ).not.toThrow();
-    expect(() => checkPublishOptions({ key: null, timestamp: 1_700_000_000_000 }, false)).not.toThrow();
-    expect(() => checkPublishOptions({ key: Buffer.from("k"), description: "d" }, true)).not.toThrow();
+    expect(() => checkPublishOptions({ key: null, timestamp: 1_700_000_000_000 }, "record")).not.toThrow();
+    expect(() => checkPublishOptions({ key: Buffer.from("k"), description: "d" }, "publisher")).not.toThrow();
   });
 
   it("rejects a negative or fractional partition", () => {
-    expect(setupOption(() => checkPublishOptions({ partition: -1 }, false))).toBe("partition");
-    expect(setupOption(() => checkPublishOptions({ partition: 1.5 }, true))).toBe("partition");
+    expect(setupOption(() => checkPublishOptions({ partition: -1 }, "record"))).toBe("partition");
+    expect(setupOption(() => checkPublishOptions({ partition: 1.5 }, "publisher"))).toBe("partition");
   });
 
   it("rejects a key of the wrong type", () => {
-    expect(setupOption(() => checkPublishOptions({ key: 5 as unknown as string }, false))).toBe("key");
-    expect(setupOption(() => checkPublishOptions({ key: new Uint8Array([1]) as unknown as Buffer }, false))).toBe(
+    expect(setupOption(() => checkPublishOptions({ key: 5 as unknown as string }, "record"))).toBe("key");
+    expect(setupOption(() => checkPublishOptions({ key: new Uint8Array([1]) as unknown as Buffer }, "record"))).toBe(
       "key",
     );
   });
 
   it("rejects a timestamp of the wrong type", () => {
-    expect(setupOption(() => checkPublishOptions({ timestamp: "2024-01-01" as unknown as number }, false))).toBe(
+    expect(setupOption(() => checkPublishOptions({ timestamp: "2024-01-01" as unknown as number }, "record"))).toBe(
       "timestamp",
     );
   });
 
   it("rejects unknown keys, and description outside a publisher", () => {
     const unknown = { topic: "x" } as unknown as KafkaPublisherOptions;
-    expect(setupOption(() => checkPublishOptions(unknown, true))).toBe("topic");
-    expect(setupOption(() => checkPublishOptions({ description: "d" }, false))).toBe("description");
+    expect(setupOption(() => checkPublishOptions(unknown, "publisher"))).toBe("topic");
+    expect(setupOption(() => checkPublishOptions({ description: "d" }, "record"))).toBe("description");
   });
 
   it("rejects an unknown codec name", () => {
-    expect(setupOption(() => checkPublishOptions({ codec: "avro" as "json" }, false))).toBe("codec");
+    expect(setupOption(() => checkPublishOptions({ codec: "avro" as "json" }, "record"))).toBe("codec");
+  });
+
+  it("takes noConfirm on publish() calls only, as a boolean", () => {
+    expect(() => checkPublishOptions({ noConfirm: true } as KafkaPublisherOptions, "call")).not.toThrow();
+    expect(() => checkPublishOptions({ noConfirm: false } as KafkaPublisherOptions, "call")).not.toThrow();
+    const yes = { noConfirm: "yes" } as unknown as KafkaPublisherOptions;
+    expect(setupOption(() => checkPublishOptions(yes, "call"))).toBe("noConfirm");
+    // A record's options (publishBatch items, handler results) and a publisher's defaults have no noConfirm.
+    const unconfirmed = { noConfirm: true } as unknown as KafkaPublisherOptions;
+    expect(setupOption(() => checkPublishOptions(unconfirmed, "record"))).toBe("noConfirm");
+    expect(setupOption(() => checkPublishOptions(unconfirmed, "publisher"))).toBe("noConfirm");
   });
 });
 

@@ -69,6 +69,11 @@ export interface KafkaBrokerOptions {
    * `codec`. A message without `correlation_id` reports its message id as `correlationId`.
    */
   readonly frameworkHeaders?: FrameworkHeaders;
+  /**
+   * Most `noConfirm` publishes not yet acknowledged before such a publish's promise waits for
+   * room (see {@link KafkaPublishCallOptions.noConfirm}). Default 10,000.
+   */
+  readonly maxUnconfirmed?: number;
 }
 
 /** Which of its own headers FastStream writes on published records (see {@link KafkaBrokerOptions.frameworkHeaders}). */
@@ -122,9 +127,40 @@ const BROKER_KEYS = new Set([
   "replyMaxWaitMs",
   "security",
   "frameworkHeaders",
+  "maxUnconfirmed",
 ]);
+/**
+ * Options of a `publish()` call (`broker.publish`, `publisher.publish`): the record's options,
+ * and whether the call waits for the broker's acknowledgement.
+ */
+export interface KafkaPublishCallOptions extends KafkaPublishOptions {
+  /**
+   * Do not wait for the broker's acknowledgement (Python FastStream's `no_confirm`). The
+   * promise resolves (with nothing) once the record is accepted: at once while fewer than
+   * `maxUnconfirmed` such publishes are unacknowledged, otherwise once the broker acknowledged
+   * a quarter of them, so awaiting each call bounds memory. No promise is kept per record: a
+   * failed delivery is logged with its topic and reported by the next `broker.flush()`, which
+   * also waits until every unconfirmed publish so far was acknowledged. A publish refused at
+   * once (bad options, an oversized record, a broker not connected) still rejects. Order per
+   * partition is kept as for confirmed publishes. Default false.
+   */
+  readonly noConfirm?: boolean;
+}
+
+/** Keys of the options of one record (items of `publishBatch`, handler results). */
 const PUBLISH_KEYS = new Set(["key", "partition", "headers", "correlationId", "replyTo", "timestamp", "codec"]);
+/** Keys of the options of a `publish()` call. */
+const PUBLISH_CALL_KEYS = new Set([...PUBLISH_KEYS, "noConfirm"]);
 const PUBLISHER_KEYS = new Set([...PUBLISH_KEYS, "description", "batch"]);
+
+/** Which options are checked: a publisher's defaults, one record's, or a `publish()` call's. */
+export type PublishOptionsKind = "publisher" | "record" | "call";
+
+const KEYS_OF: Readonly<Record<PublishOptionsKind, ReadonlySet<string>>> = {
+  publisher: PUBLISHER_KEYS,
+  record: PUBLISH_KEYS,
+  call: PUBLISH_CALL_KEYS,
+};
 
 export function rejectUnknown(options: object, allowed: ReadonlySet<string>, where: string): void {
   for (const key of Object.keys(options)) {
@@ -158,7 +194,11 @@ export interface ResolvedBrokerOptions {
   readonly security: SecurityOptions | undefined;
   readonly maxRecordBytes: number;
   readonly frameworkHeaders: FrameworkHeaders;
+  readonly maxUnconfirmed: number;
 }
+
+/** Default of {@link KafkaBrokerOptions.maxUnconfirmed}. */
+export const DEFAULT_MAX_UNCONFIRMED = 10_000;
 
 /** Kafka brokers' default record limit (`message.max.bytes`, 1 MiB). */
 export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
@@ -201,6 +241,7 @@ export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptio
     startTimeoutMs: positiveInt(options.startTimeoutMs, "startTimeoutMs", 60_000),
     security: checkSecurity(options.security),
     maxRecordBytes: positiveInt(options.maxRecordBytes, "maxRecordBytes", DEFAULT_MAX_RECORD_BYTES, 1),
+    maxUnconfirmed: positiveInt(options.maxUnconfirmed, "maxUnconfirmed", DEFAULT_MAX_UNCONFIRMED, 1),
     replyMaxWaitMs: positiveInt(options.replyMaxWaitMs, "replyMaxWaitMs", 100),
     replyTopic: checkTopic(
       options.replyTopic ?? `faststream.replies.${options.clientId ?? "faststream"}`,
@@ -210,8 +251,12 @@ export function resolveBrokerOptions(servers: unknown, options: KafkaBrokerOptio
 }
 
 /** Validates publish/publisher options (SetupError names the bad option). */
-export function checkPublishOptions(options: KafkaPublisherOptions, publisher: boolean): void {
-  rejectUnknown(options, publisher ? PUBLISHER_KEYS : PUBLISH_KEYS, publisher ? "publisher" : "publish");
+export function checkPublishOptions(options: KafkaPublisherOptions, kind: PublishOptionsKind): void {
+  rejectUnknown(options, KEYS_OF[kind], kind === "publisher" ? "publisher" : "publish");
+  const noConfirm = (options as KafkaPublishCallOptions).noConfirm;
+  if (noConfirm !== undefined && typeof noConfirm !== "boolean") {
+    throw new SetupError("noConfirm", `expected true or false, got ${JSON.stringify(noConfirm)}`);
+  }
   if (options.batch !== undefined && typeof options.batch !== "boolean") {
     throw new SetupError("batch", `expected true or false, got ${JSON.stringify(options.batch)}`);
   }

@@ -7,7 +7,7 @@ import { type KafkaMiddleware, Scope } from "./scope.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-type Sent = { record: OutgoingRecord; body: unknown; middlewares: readonly KafkaMiddleware[] };
+type Sent = { record: OutgoingRecord; body: unknown; middlewares: readonly KafkaMiddleware[]; unconfirmed?: true };
 
 /** A binding whose sink records what it is asked to send. */
 function recordingSink(
@@ -22,6 +22,11 @@ function recordingSink(
       records.push(record);
       sent.push({ record, body, middlewares });
       return { topic: record.topic, partition: record.partition ?? 0, offset: String(records.length - 1) };
+    },
+    async sendUnconfirmed(record, body, middlewares): Promise<undefined> {
+      records.push(record);
+      sent.push({ record, body, middlewares, unconfirmed: true });
+      return undefined;
     },
     async request() {
       throw new Error("not used here");
@@ -189,6 +194,19 @@ describe("createPublisher", () => {
       SetupError,
     );
     expect(sink.records).toEqual([]);
+  });
+
+  it("noConfirm goes to the sink's unconfirmed send, with the defaults and the middleware chain", async () => {
+    const sink = recordingSink();
+    const publisher = createPublisher(sink, "events", { key: "dk" });
+    await expect(publisher.publish({ n: 1 }, { noConfirm: true })).resolves.toBeUndefined();
+    await publisher.publish({ n: 2 }, { noConfirm: false });
+    expect(sink.sent.map((s) => s.unconfirmed ?? false)).toEqual([true, false]);
+    expect(sink.records[0]).toMatchObject({ topic: "events", key: "dk" });
+    expect(sink.records[0]!.headers).not.toHaveProperty("noConfirm");
+    await expect(async () => publisher.publish(1, { noConfirm: 1 as unknown as true })).rejects.toThrow(SetupError);
+    expect(sink.records).toHaveLength(2);
+    expect(() => createPublisher(sink, "t", { noConfirm: true } as KafkaPublisherOptions)).toThrow(SetupError);
   });
 
   it("throws SetupError at creation for invalid options", () => {

@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import { type Codec, isFastStreamError, PublishError, resolveCodec, StateError, wrapPublish } from "@faststream/core";
 import type { OutgoingRecord, RecordMetadata } from "./driver.js";
 import { encodeHeaders, HeaderName } from "./headers.js";
-import { checkPublishOptions, type KafkaPublishOptions, type KafkaPublisherOptions } from "./options.js";
+import {
+  checkPublishOptions,
+  type KafkaPublishCallOptions,
+  type KafkaPublishOptions,
+  type KafkaPublisherOptions,
+} from "./options.js";
 import type { KafkaMessage } from "./message.js";
 import type { KafkaRequestOptions } from "./request.js";
 import type { KafkaMiddleware, Scope } from "./scope.js";
@@ -11,6 +16,8 @@ import type { KafkaMiddleware, Scope } from "./scope.js";
 export interface RecordSink {
   /** Sends one record through `middlewares`' publish hooks. */
   sendThrough(record: OutgoingRecord, body: unknown, middlewares: readonly KafkaMiddleware[]): Promise<RecordMetadata>;
+  /** Sends one record through `middlewares`' publish hooks without waiting for its acknowledgement. */
+  sendUnconfirmed(record: OutgoingRecord, body: unknown, middlewares: readonly KafkaMiddleware[]): Promise<undefined>;
   /** True when the broker writes only the headers request/reply needs (`frameworkHeaders: "minimal"`). */
   readonly minimalHeaders: boolean;
   /** Sends a request and resolves with the reply. */
@@ -36,8 +43,13 @@ export interface KafkaPublisher {
   readonly topic: string;
   /** Default options of every publish. */
   readonly options: KafkaPublisherOptions;
-  /** Publishes `body` with this publisher's defaults, overridden by `options`. */
-  publish(body: unknown, options?: KafkaPublishOptions): Promise<RecordMetadata>;
+  /**
+   * Publishes `body` with this publisher's defaults, overridden by `options`; resolves with
+   * where it landed, or with `noConfirm: true` once it is accepted (see `broker.flush()`).
+   */
+  publish(body: unknown, options: KafkaPublishCallOptions & { readonly noConfirm: true }): Promise<undefined>;
+  publish(body: unknown, options?: KafkaPublishCallOptions & { readonly noConfirm?: false }): Promise<RecordMetadata>;
+  publish(body: unknown, options?: KafkaPublishCallOptions): Promise<RecordMetadata | undefined>;
   /** Publishes a request with this publisher's defaults and resolves with the reply message. */
   request(body: unknown, options?: KafkaRequestOptions): Promise<KafkaMessage<unknown>>;
   /**
@@ -113,7 +125,7 @@ export function createPublisher(
   topic: string,
   options: KafkaPublisherOptions = {},
 ): KafkaPublisher {
-  checkPublishOptions(options, true);
+  checkPublishOptions(options, "publisher");
   const ownCodec = options.codec === undefined ? undefined : resolveCodec(options.codec);
   const attach = <F extends AnyFunction>(handler: F, context?: ClassMethodDecoratorContext): F => {
     if (context !== undefined && context.kind !== "method") {
@@ -125,7 +137,7 @@ export function createPublisher(
     return handler;
   };
   const prepare = (body: unknown, publishOptions?: KafkaPublishOptions, checked = false): OutgoingRecord => {
-    if (publishOptions && !checked) checkPublishOptions(publishOptions, false);
+    if (publishOptions && !checked) checkPublishOptions(publishOptions, "record");
     const codec = publishOptions?.codec
       ? resolveCodec(publishOptions.codec)
       : (ownCodec ?? binding.scope.resolveCodec());
@@ -136,11 +148,14 @@ export function createPublisher(
     topic,
     options,
     prepare,
-    async publish(body: unknown, publishOptions?: KafkaPublishOptions): Promise<RecordMetadata> {
+    publish: (async (body: unknown, publishOptions?: KafkaPublishCallOptions): Promise<RecordMetadata | undefined> => {
       const sink = binding.sink();
       if (!sink) throw new StateError(`publisher for "${topic}" belongs to a router that is not included in a broker`);
-      return sink.sendThrough(prepare(body, publishOptions), body, binding.scope.chain());
-    },
+      if (publishOptions) checkPublishOptions(publishOptions, "call");
+      const record = prepare(body, publishOptions, true);
+      if (publishOptions?.noConfirm === true) return sink.sendUnconfirmed(record, body, binding.scope.chain());
+      return sink.sendThrough(record, body, binding.scope.chain());
+    }) as KafkaPublisher["publish"],
     async request(body: unknown, requestOptions: KafkaRequestOptions = {}): Promise<KafkaMessage<unknown>> {
       const sink = binding.sink();
       if (!sink) throw new StateError(`publisher for "${topic}" belongs to a router that is not included in a broker`);
@@ -156,14 +171,14 @@ export function createPublisher(
 }
 
 /** Publishes through the middlewares' publish hooks. @internal */
-export function sendWithHooks(
+export function sendWithHooks<T>(
   middlewares: readonly KafkaMiddleware[],
   record: OutgoingRecord,
   body: unknown,
-  send: (record: OutgoingRecord) => Promise<RecordMetadata>,
-): Promise<RecordMetadata> {
+  send: (record: OutgoingRecord) => Promise<T>,
+): Promise<T> {
   if (middlewares.length === 0) return send(record);
   return wrapPublish(middlewares, { topic: record.topic, body, headers: record.headers }, () =>
     send(record),
-  ) as Promise<RecordMetadata>;
+  ) as Promise<T>;
 }

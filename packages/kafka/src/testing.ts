@@ -96,7 +96,8 @@ export class TestKafkaBroker<B extends KafkaBrokerBase = KafkaBrokerBase> {
       publish: async (next, call) => {
         this.#published.push({ topic: call.topic, body: call.body, headers: { ...call.headers } });
         const meta = await next();
-        if (this.#options.awaitProcessing !== false && !inHandler.getStore()) {
+        // A `noConfirm` publish resolves with nothing, before delivery: it waits for no handler.
+        if (meta !== undefined && this.#options.awaitProcessing !== false && !inHandler.getStore()) {
           await this.#awaitProcessing(call, meta as { partition: number });
         }
         return meta;
