@@ -104,9 +104,10 @@ export function ratios(samples: readonly Sample[], variants: readonly Variant[])
         .map((v) => ({ name: v.name, m: med(key, v.name) }))
         .find((r): r is { name: string; m: number } => r.m !== undefined);
       const vsSame = same ? `${(mine / same.m).toFixed(2)} (vs ${same.name})` : "–";
-      // Awaited raw records carry no headers: like for like with minimal headers only.
+      // Awaited raw records carry no headers: like for like with minimal headers only (and
+      // publishes that are awaited: not with noConfirm).
       const awaited = variants
-        .filter((v) => fw.minimalHeaders && v.kind === "raw-awaited" && v.client === fw.client)
+        .filter((v) => fw.minimalHeaders && !fw.noConfirm && v.kind === "raw-awaited" && v.client === fw.client)
         .map((v) => ({ name: v.name, m: med(key, v.name) }))
         .find((r): r is { name: string; m: number } => r.m !== undefined);
       const vsAwaited = awaited ? `${(mine / awaited.m).toFixed(2)} (vs ${awaited.name})` : "–";

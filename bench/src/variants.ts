@@ -16,6 +16,8 @@ export interface Variant {
   readonly client: "kafkajs" | "confluent";
   /** A framework run with `frameworkHeaders: "minimal"` (it writes no headers the raw loops do not). */
   readonly minimalHeaders?: boolean;
+  /** A framework run whose publishes do not await each acknowledgement (`noConfirm: true`). */
+  readonly noConfirm?: boolean;
 }
 
 const ALL: readonly Scenario[] = ["pipeline", "consume", "publish", "request", "rss"];
@@ -64,6 +66,25 @@ function faststreamBatch(client: Variant["client"]): Variant {
   };
 }
 
+/**
+ * FastStream publishing with `noConfirm: true` and minimal headers (BENCH_NO_CONFIRM), in the
+ * publish scenario: one loop awaiting each `broker.publish` (which resolves once the record is
+ * accepted, waiting for room past `maxUnconfirmed`), then `broker.flush()`. The raw loops do not
+ * await each record either.
+ */
+function faststreamNoConfirm(client: Variant["client"]): Variant {
+  return {
+    name: `faststream-${client}-noconfirm`,
+    script: "faststream.ts",
+    env: { BENCH_ADAPTER: client, BENCH_FRAMEWORK_HEADERS: "minimal", BENCH_NO_CONFIRM: "1" },
+    scenarios: ["publish"],
+    kind: "framework",
+    client,
+    minimalHeaders: true,
+    noConfirm: true,
+  };
+}
+
 /** A raw contender run with BENCH_RAW_HEADERS=1, in the scenarios that publish. */
 function withFrameworkHeaders(raw: string, script: string, client: Variant["client"]): Variant {
   return {
@@ -106,6 +127,8 @@ export const VARIANTS: readonly Variant[] = [
   faststreamMinimal("confluent"),
   faststreamBatch("kafkajs"),
   faststreamBatch("confluent"),
+  faststreamNoConfirm("kafkajs"),
+  faststreamNoConfirm("confluent"),
   {
     name: "nestjs-kafkajs",
     script: "nestjs.ts",

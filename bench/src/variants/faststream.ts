@@ -13,6 +13,8 @@
  * (variants `faststream-<adapter>-batch`, pipeline only, with minimal headers) runs the pipeline
  * as a batch subscriber whose handler maps the batch's users, published by a `batch` publisher
  * (one message per result): the shape of the raw contenders' eachBatch loops.
+ * BENCH_NO_CONFIRM=1 (variants `faststream-<adapter>-noconfirm`, publish only, with minimal
+ * headers) publishes with `noConfirm: true` in one loop awaiting each call, then `flush()`.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
@@ -75,6 +77,15 @@ try {
       emit({ event: "ready", t: now() });
       const body = Buffer.alloc(settings.payloadBytes, 120);
       const start = now();
+      if (process.env["BENCH_NO_CONFIRM"] === "1") {
+        // Not awaiting acknowledgements: each call resolves once accepted (at once below
+        // maxUnconfirmed, 10,000 by default), flush() waits for the last acknowledgement.
+        const noConfirm = { noConfirm: true } as const;
+        for (let i = 0; i < settings.count; i++) await broker.publish(body, settings.inTopic, noConfirm);
+        await broker.flush();
+        emit({ event: "done", start, t: now(), count: settings.count });
+        break;
+      }
       // PUBLISH_WINDOW publishes in flight (closed loop), as many as the raw kafkajs contender keeps.
       let next = 0;
       const publisher = async (): Promise<void> => {
