@@ -8,6 +8,7 @@
 import {
   BatchSettle,
   type DriverConfig,
+  NO_METADATA,
   type OutgoingRecord,
   type RecordMetadata,
   type Settle,
@@ -108,6 +109,7 @@ export class ConfluentProducer {
     client.on("delivery-report", (err, report) => {
       const settle = report.opaque as Settle;
       if (err) settle.reject(toPublishError(report.topic, err));
+      else if (settle.ignoresMetadata === true) settle.resolve(NO_METADATA);
       else settle.resolve({ topic: report.topic, partition: report.partition ?? -1, offset: offsetOf(report.offset) });
       this.released();
     });

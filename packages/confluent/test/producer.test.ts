@@ -1,6 +1,6 @@
 import { PublishError } from "@faststream/core";
 import { CapturingLogger, testCluster, uniqueName } from "@faststream/conformance";
-import type { DriverConfig, OutgoingRecord, RecordMetadata } from "@faststream/kafka";
+import { type DriverConfig, NO_METADATA, type OutgoingRecord, type RecordMetadata } from "@faststream/kafka";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfluentProducer } from "../src/producer.js";
 
@@ -64,6 +64,16 @@ describe("ConfluentProducer", () => {
     const offsets = [...(await Promise.all(singles)), ...(await batch)].map((m) => Number(m.offset));
     expect(offsets).toHaveLength(3_000);
     expect(offsets.findIndex((o, i) => i > 0 && o !== offsets[i - 1]! + 1)).toBe(-1);
+  });
+
+  it("a settle that ignores metadata gets NO_METADATA; others get the record's partition and offset", async () => {
+    const { producer, topic } = await setup();
+    const bare = new Promise<RecordMetadata>((resolve, reject) =>
+      producer.produce(record(topic, 0), { resolve, reject, ignoresMetadata: true }),
+    );
+    const full = sendOne(producer, record(topic, 1));
+    expect(await bare).toBe(NO_METADATA);
+    expect(await full).toEqual({ topic, partition: 0, offset: "1" });
   });
 
   it("a record librdkafka refuses for another reason fails alone with a PublishError", async () => {

@@ -157,6 +157,11 @@ export interface OutgoingRecord {
 export interface Settle {
   resolve(meta: RecordMetadata): void;
   reject(err: unknown): void;
+  /**
+   * True when `resolve` does not read its argument: a driver that builds the metadata per
+   * record may pass `NO_METADATA` instead (no object and offset string per record).
+   */
+  readonly ignoresMetadata?: boolean;
 }
 
 /** Where a produced record landed. */

@@ -27,6 +27,6 @@ export {
   partitionKey,
 } from "./driver-kit.js";
 export { Semaphore } from "./semaphore.js";
-export { BatchSettle, PublishSettle } from "./settle.js";
+export { BatchSettle, NO_METADATA, PublishSettle } from "./settle.js";
 export { DeadLetterHeader, type DeadLetterOptions } from "./dead-letter.js";
 export type { Backoff, RetryOptions } from "./retry.js";

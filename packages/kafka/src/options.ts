@@ -163,8 +163,9 @@ const KEYS_OF: Readonly<Record<PublishOptionsKind, ReadonlySet<string>>> = {
 };
 
 export function rejectUnknown(options: object, allowed: ReadonlySet<string>, where: string): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.has(key)) {
+  // for...in with an own-property check: no array of keys per call (publish options are checked per publish).
+  for (const key in options) {
+    if (Object.hasOwn(options, key) && !allowed.has(key)) {
       throw new SetupError(key, `unknown ${where} option; expected one of ${[...allowed].join(", ")}`);
     }
   }

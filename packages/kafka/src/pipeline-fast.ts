@@ -141,6 +141,9 @@ class PendingResult implements Settle, Finisher {
     this.#left = records;
   }
 
+  /** Only the outcome counts (on the prototype: no field per message). */
+  declare readonly ignoresMetadata: true;
+
   resolve(): void {
     if (--this.#left === 0) this.#finish();
   }
@@ -215,5 +218,7 @@ export class Suspension {
     this.pending = SETTLED;
   }
 }
+
+Object.defineProperty(PendingResult.prototype, "ignoresMetadata", { value: true });
 
 const SETTLED: Promise<unknown> = Promise.resolve();

@@ -5,6 +5,9 @@
  */
 import type { RecordMetadata, Settle } from "./driver.js";
 
+/** What a driver may pass to a {@link Settle} whose `ignoresMetadata` is true. */
+export const NO_METADATA: RecordMetadata = Object.freeze({ topic: "", partition: -1, offset: undefined });
+
 /** The resolving functions of the promise being constructed (see {@link PublishSettle}). */
 let madeResolve: ((meta: RecordMetadata) => void) | undefined;
 let madeReject: ((err: unknown) => void) | undefined;

@@ -59,6 +59,9 @@ export class UnconfirmedPublishes implements Settle {
     return this.#room.promise;
   }
 
+  /** Only the outcome counts. */
+  readonly ignoresMetadata = true;
+
   resolve(_meta: RecordMetadata): void {
     this.#settled();
   }
