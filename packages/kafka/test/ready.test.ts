@@ -1,6 +1,7 @@
 import { silentLogger } from "@faststream/core";
 import { describe, expect, it } from "vitest";
 import { KafkaBrokerBase, MemoryDriver } from "../src/index.js";
+import { settled } from "./turns.js";
 
 /** The in-memory driver with a producer that finishes its own setup only when told. */
 class SlowSetupDriver extends MemoryDriver {
@@ -23,17 +24,6 @@ class SlowSetupDriver extends MemoryDriver {
   release(): void {
     this.#release();
   }
-}
-
-/** Whether `promise` settled within a few turns of the event loop. */
-async function settled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-  return done;
 }
 
 describe("the driver's ready()", () => {

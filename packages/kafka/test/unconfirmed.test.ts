@@ -11,6 +11,7 @@ import {
   TestKafkaBroker,
 } from "../src/index.js";
 import { captureLogger, type Line } from "./pipeline-harness.js";
+import { settled } from "./turns.js";
 
 /** A send the test acknowledges (or fails) by hand. */
 interface HeldSend {
@@ -37,17 +38,6 @@ class HeldDriver extends MemoryDriver {
   sent(): string[] {
     return this.sends.flatMap((s) => s.records.map((r) => r.value?.toString() ?? ""));
   }
-}
-
-/** Whether `promise` settled within a few turns of the event loop. */
-async function settled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-  return done;
 }
 
 /** The next send the broker starts (sends are started after the turn's publishes). */
