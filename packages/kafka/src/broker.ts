@@ -80,7 +80,11 @@ export class KafkaBrokerBase extends KafkaRegistry implements BrokerLifecycle, R
             description: "replies to this instance's requests",
             maxWaitMs: config.replyMaxWaitMs,
           }),
-        publish: (body, topic, options) => this.publish(body, topic, options),
+        // A request's options are a record's: it always waits for its publish (no noConfirm).
+        publish: (body, topic, options) => {
+          checkPublishOptions(options, "record");
+          return this.publish(body, topic, options);
+        },
       },
       config.replyTopic,
     );

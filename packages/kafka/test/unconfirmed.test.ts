@@ -163,6 +163,9 @@ describe("publish with noConfirm", () => {
       const [call] = await tb.waitForCall(handle);
       expect(call!.body).toEqual({ n: 1 });
       expect(tb.published("in")).toHaveLength(1);
+      // A request always waits for its publish: noConfirm is not a request option.
+      const request = broker.request(1, "in", { noConfirm: true, timeoutMs: 1_000 } as never);
+      await expect(request).rejects.toBeInstanceOf(SetupError);
     });
   });
 });
