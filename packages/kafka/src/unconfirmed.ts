@@ -44,11 +44,6 @@ export class UnconfirmedPublishes implements Settle {
     this.#logger = logger;
   }
 
-  /** Records not acknowledged (or failed) yet. */
-  get pending(): number {
-    return this.#pending;
-  }
-
   /**
    * Counts one more record in flight; the returned promise resolves once there is room for the
    * next (at once below the limit, otherwise when a quarter of the limit was acknowledged).
