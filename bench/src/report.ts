@@ -71,7 +71,30 @@ export function table(samples: readonly Sample[], variants: readonly Variant[]):
 }
 
 /**
- * Ratios of medians: framework / best raw of the same client, framework / the same client's raw
+ * Ratios of the same run: for every run both contenders completed, `a`'s value over `b`'s; their
+ * median and range. Contenders of one run ran in the same round, so drift of the machine
+ * between rounds cancels out of these (not the drift within a round).
+ */
+export function perRunRatios(
+  samples: readonly Sample[],
+  key: string,
+  a: string,
+  b: string,
+): { median: number; min: number; max: number; runs: number } | undefined {
+  const byRun = new Map<number, number>();
+  for (const s of samples) if (s.scenario === key && s.variant === b) byRun.set(s.run, s.value);
+  const list: number[] = [];
+  for (const s of samples) {
+    const other = s.scenario === key && s.variant === a ? byRun.get(s.run) : undefined;
+    if (other !== undefined && other > 0) list.push(s.value / other);
+  }
+  if (list.length === 0) return undefined;
+  return { median: median(list), min: Math.min(...list), max: Math.max(...list), runs: list.length };
+}
+
+/**
+ * Ratios of medians: framework / best raw of the same client (and the median of the same
+ * ratio taken run by run, see {@link perRunRatios}), framework / the same client's raw
  * contender writing the framework's headers (not for a framework run with minimal headers),
  * framework with minimal headers / the same client's raw contender awaiting a promise per record
  * (the API shape of `broker.publish`), and framework / NestJS.
@@ -83,8 +106,8 @@ export function ratios(samples: readonly Sample[], variants: readonly Variant[])
     ["pipeline", "consume", "publish"].includes(k),
   );
   const lines = [
-    "| scenario | framework | framework / best raw (same client) | framework / raw with its headers | framework / raw awaiting each record | framework / NestJS |",
-    "|---|---|---:|---:|---:|---:|",
+    "| scenario | framework | framework / best raw (same client) | same, run by run: median (min–max) | framework / raw with its headers | framework / raw awaiting each record | framework / NestJS |",
+    "|---|---|---:|---:|---:|---:|---:|",
   ];
   for (const key of keys) {
     for (const fw of variants.filter((v) => v.kind === "framework")) {
@@ -98,6 +121,8 @@ export function ratios(samples: readonly Sample[], variants: readonly Variant[])
       const nest = variants.filter((v) => v.kind === "nestjs").map((v) => med(key, v.name))[0];
       const best = raws[0];
       const raw = best ? `${(mine / best.m).toFixed(2)} (vs ${best.name})` : "–";
+      const paired = best ? perRunRatios(samples, key, fw.name, best.name) : undefined;
+      const byRun = paired ? `${paired.median.toFixed(2)} (${paired.min.toFixed(2)}–${paired.max.toFixed(2)})` : "–";
       // Minimal headers: the headerless raw contender of column 1 is the like-for-like one.
       const same = variants
         .filter((v) => !fw.minimalHeaders && v.kind === "raw-headers" && v.client === fw.client)
@@ -112,7 +137,7 @@ export function ratios(samples: readonly Sample[], variants: readonly Variant[])
         .find((r): r is { name: string; m: number } => r.m !== undefined);
       const vsAwaited = awaited ? `${(mine / awaited.m).toFixed(2)} (vs ${awaited.name})` : "–";
       const vsNest = nest ? `${(mine / nest).toFixed(2)}` : "–";
-      lines.push(`| ${key} | ${fw.name} | ${raw} | ${vsSame} | ${vsAwaited} | ${vsNest} |`);
+      lines.push(`| ${key} | ${fw.name} | ${raw} | ${byRun} | ${vsSame} | ${vsAwaited} | ${vsNest} |`);
     }
   }
   return lines.join("\n");
