@@ -35,19 +35,32 @@ function faststream(client: Variant["client"]): Variant {
 }
 
 /**
- * FastStream with `frameworkHeaders: "minimal"` (BENCH_FRAMEWORK_HEADERS), in the scenarios that
- * publish: its records carry no headers, as the raw contenders' records.
+ * A FastStream contender with `frameworkHeaders: "minimal"` (BENCH_FRAMEWORK_HEADERS): its
+ * records carry no headers, as the raw contenders' records. `suffix` names it, `env` adds the
+ * script's switches for its shape.
  */
-function faststreamMinimal(client: Variant["client"]): Variant {
+function faststreamMinimalShape(
+  client: Variant["client"],
+  suffix: string,
+  scenarios: readonly Scenario[],
+  env: Readonly<Record<string, string>> = {},
+  noConfirm = false,
+): Variant {
   return {
-    name: `faststream-${client}-minimal`,
+    name: `faststream-${client}-${suffix}`,
     script: "faststream.ts",
-    env: { BENCH_ADAPTER: client, BENCH_FRAMEWORK_HEADERS: "minimal" },
-    scenarios: ["pipeline", "publish"],
+    env: { BENCH_ADAPTER: client, BENCH_FRAMEWORK_HEADERS: "minimal", ...env },
+    scenarios,
     kind: "framework",
     client,
     minimalHeaders: true,
+    ...(noConfirm ? { noConfirm: true } : {}),
   };
+}
+
+/** FastStream with minimal headers, in the scenarios that publish. */
+function faststreamMinimal(client: Variant["client"]): Variant {
+  return faststreamMinimalShape(client, "minimal", ["pipeline", "publish"]);
 }
 
 /**
@@ -55,15 +68,7 @@ function faststreamMinimal(client: Variant["client"]): Variant {
  * subscriber and a `batch` publisher, as the raw contenders process a fetched batch at once.
  */
 function faststreamBatch(client: Variant["client"]): Variant {
-  return {
-    name: `faststream-${client}-batch`,
-    script: "faststream.ts",
-    env: { BENCH_ADAPTER: client, BENCH_FRAMEWORK_HEADERS: "minimal", BENCH_BATCH: "1" },
-    scenarios: ["pipeline"],
-    kind: "framework",
-    client,
-    minimalHeaders: true,
-  };
+  return faststreamMinimalShape(client, "batch", ["pipeline"], { BENCH_BATCH: "1" });
 }
 
 /**
@@ -73,16 +78,7 @@ function faststreamBatch(client: Variant["client"]): Variant {
  * await each record either.
  */
 function faststreamNoConfirm(client: Variant["client"]): Variant {
-  return {
-    name: `faststream-${client}-noconfirm`,
-    script: "faststream.ts",
-    env: { BENCH_ADAPTER: client, BENCH_FRAMEWORK_HEADERS: "minimal", BENCH_NO_CONFIRM: "1" },
-    scenarios: ["publish"],
-    kind: "framework",
-    client,
-    minimalHeaders: true,
-    noConfirm: true,
-  };
+  return faststreamMinimalShape(client, "noconfirm", ["publish"], { BENCH_NO_CONFIRM: "1" }, true);
 }
 
 /** A raw contender run with BENCH_RAW_HEADERS=1, in the scenarios that publish. */
