@@ -11,6 +11,8 @@ export interface Sample {
   readonly value: number;
   /** request: p99 ms. */
   readonly extra?: number;
+  /** pipeline, consume, publish: the app process's CPU per message in µs (all its threads). */
+  readonly cpuUs?: number;
 }
 
 export interface Summary {
@@ -68,6 +70,57 @@ export function table(samples: readonly Sample[], variants: readonly Variant[]):
     return `| ${key} (${unit}) | ${cells.join(" | ")} |`;
   });
   return [head, sep, ...rows].join("\n");
+}
+
+/** Median and range of a list of figures ("–" when empty). */
+function spread(values: readonly number[], digits: number): string {
+  if (values.length === 0) return "–";
+  return `${median(values).toFixed(digits)}<br>${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+}
+
+/**
+ * CPU per message: one row per throughput scenario, the app process's CPU (all threads) in µs
+ * per message, median (min–max); then, per framework contender, the same figure beside the best
+ * raw contender of its client (best by throughput, as in the ratio table): the difference is what
+ * the framework's process spends more per message. CPU time moves less than throughput with the
+ * machine's drift, though the cluster and the contender still share the cores.
+ */
+export function cpuTable(samples: readonly Sample[], variants: readonly Variant[]): string {
+  const timed = samples.filter((s) => s.cpuUs !== undefined);
+  const keys = [...new Set(timed.map((s) => s.scenario))];
+  if (keys.length === 0) return "";
+  const cpus = (key: string, name: string): number[] =>
+    timed.filter((s) => s.scenario === key && s.variant === name).map((s) => s.cpuUs as number);
+  const head = `| CPU µs/message | ${variants.map((v) => v.name).join(" | ")} |`;
+  const sep = `|---|${variants.map(() => "---:").join("|")}|`;
+  const rows = keys.map((key) => `| ${key} | ${variants.map((v) => spread(cpus(key, v.name), 2)).join(" | ")} |`);
+  const lines = [
+    head,
+    sep,
+    ...rows,
+    "",
+    "| scenario | framework | its CPU µs/msg | best raw | its CPU µs/msg | framework − raw | raw / framework |",
+    "|---|---|---:|---|---:|---:|---:|",
+  ];
+  const throughput = (key: string, name: string) =>
+    summarize(samples.filter((x) => x.scenario === key && x.variant === name))?.median;
+  for (const key of keys) {
+    for (const fw of variants.filter((v) => v.kind === "framework")) {
+      const mine = cpus(key, fw.name);
+      const best = variants
+        .filter((v) => v.kind === "raw" && v.client === fw.client)
+        .map((v) => ({ name: v.name, m: throughput(key, v.name) ?? 0, cpu: cpus(key, v.name) }))
+        .filter((r) => r.cpu.length > 0)
+        .sort((a, b) => b.m - a.m)[0];
+      if (mine.length === 0 || !best) continue;
+      const a = median(mine);
+      const b = median(best.cpu);
+      lines.push(
+        `| ${key} | ${fw.name} | ${a.toFixed(2)} | ${best.name} | ${b.toFixed(2)} | ${(a - b).toFixed(2)} | ${(b / a).toFixed(2)} |`,
+      );
+    }
+  }
+  return lines.join("\n");
 }
 
 /**

@@ -16,9 +16,10 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startLocalCluster } from "@faststream/kafka-local";
+import { processCpuMs } from "./cpu.js";
 import { fill, paddedBody, userBody, Watermarks } from "./data.js";
 import { type BenchEvent, type BenchSettings, type Scenario, settingsEnv } from "./protocol.js";
-import { ratios, type Sample, table } from "./report.js";
+import { cpuTable, ratios, type Sample, table } from "./report.js";
 import { VARIANTS, type Variant } from "./variants.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -61,8 +62,14 @@ await watermarks.connect();
 let seq = 0;
 const unique = (prefix: string): string => `${prefix}-${process.pid}-${++seq}`;
 
+/** What a run of a variant reported, and the CPU its process had used at each event (ms). */
+interface RunEvents {
+  readonly events: Map<string, BenchEvent>;
+  readonly cpu: Map<string, number>;
+}
+
 /** Starts a variant and resolves with the events the scenario needs. */
-async function runVariant(v: Variant, s: BenchSettings, label: string): Promise<Map<string, BenchEvent>> {
+async function runVariant(v: Variant, s: BenchSettings, label: string): Promise<RunEvents> {
   const log = createWriteStream(join(logs, `${label}.log`));
   // BENCH_NODE_ARGS passes extra Node flags to the contender, e.g. "--cpu-prof --cpu-prof-dir=prof".
   const nodeArgs = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
@@ -77,6 +84,9 @@ async function runVariant(v: Variant, s: BenchSettings, label: string): Promise<
   );
   child.stderr?.pipe(log);
   const events = new Map<string, BenchEvent>();
+  // Read as each event arrives (a few ms after the child wrote it: the window's edges move
+  // together, by well under a percent of a run).
+  const cpu = new Map<string, number>();
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const want = (e: string) =>
     new Promise<BenchEvent>((resolve, reject) => {
@@ -98,6 +108,8 @@ async function runVariant(v: Variant, s: BenchSettings, label: string): Promise<
   lines.on("line", (line) => {
     if (!line.startsWith("BENCH ")) return log.write(`${line}\n`);
     const ev = JSON.parse(line.slice(6)) as BenchEvent;
+    const used = processCpuMs(child.pid);
+    if (used !== undefined) cpu.set(ev.event, used);
     events.set(ev.event, ev);
   });
   try {
@@ -105,6 +117,8 @@ async function runVariant(v: Variant, s: BenchSettings, label: string): Promise<
       case "pipeline": {
         const first = (await want("first")) as { t: number };
         const end = await watermarks.until(s.outTopic, s.count, 180_000);
+        const used = processCpuMs(child.pid);
+        if (used !== undefined) cpu.set("done", used);
         events.set("done", { event: "done", t: end, start: first.t, count: s.count });
         break;
       }
@@ -129,11 +143,31 @@ async function runVariant(v: Variant, s: BenchSettings, label: string): Promise<
     clearTimeout(killer);
     log.end();
   }
-  return events;
+  return { events, cpu };
+}
+
+/**
+ * The app process's CPU per message (µs, all its threads) over the measured window: from the
+ * first message handled (pipeline, consume) or from `ready` (publish, which starts publishing
+ * at once) to the end. Not for request and rss, which measure latency and memory.
+ */
+function cpuPerMessage(scenario: Scenario, { events, cpu }: RunEvents): number | undefined {
+  const from = cpu.get(scenario === "publish" ? "ready" : "first");
+  const to = cpu.get("done");
+  const done = events.get("done") as Extract<BenchEvent, { event: "done" }> | undefined;
+  if (from === undefined || to === undefined || !done) return undefined;
+  return ((to - from) * 1000) / done.count;
 }
 
 /** One measured value from a run's events. */
-function measure(scenario: Scenario, events: Map<string, BenchEvent>): { value: number; extra?: number } {
+function measure(scenario: Scenario, run: RunEvents): { value: number; extra?: number; cpuUs?: number } {
+  const events = run.events;
+  const cpuUs = cpuPerMessage(scenario, run);
+  const m = measureValue(scenario, events);
+  return cpuUs === undefined ? m : { ...m, cpuUs };
+}
+
+function measureValue(scenario: Scenario, events: Map<string, BenchEvent>): { value: number; extra?: number } {
   const done = events.get("done") as Extract<BenchEvent, { event: "done" }> | undefined;
   switch (scenario) {
     case "pipeline":
@@ -210,7 +244,8 @@ for (const scenario of scenarios) {
           const m = measure(scenario, await runVariant(v, settings, label));
           samples.push({ scenario: input.key, variant: v.name, run, ...m });
           const extra = m.extra !== undefined ? ` p99 ${m.extra.toFixed(2)}` : "";
-          console.error(`${label}: ${m.value.toFixed(scenario === "request" ? 2 : 0)}${extra}`);
+          const used = m.cpuUs !== undefined ? `, CPU ${m.cpuUs.toFixed(2)} µs/msg` : "";
+          console.error(`${label}: ${m.value.toFixed(scenario === "request" ? 2 : 0)}${extra}${used}`);
         } catch (err) {
           console.error(`${label}: FAILED ${(err as Error).message}`);
         }
@@ -228,6 +263,8 @@ const md = [
   table(samples, variants),
   "",
   ratios(samples, variants),
+  "",
+  cpuTable(samples, variants),
   "",
 ].join("\n");
 mkdirSync(join(root, "results"), { recursive: true });
