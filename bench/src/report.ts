@@ -82,8 +82,8 @@ function spread(values: readonly number[], digits: number): string {
  * CPU per message: one row per throughput scenario, the app process's CPU (all threads) in µs
  * per message, median (min–max); then, per framework contender, the same figure beside the best
  * raw contender of its client (best by throughput, as in the ratio table): the difference is what
- * the framework's process spends more per message. CPU time moves less than throughput with the
- * machine's drift, though the cluster and the contender still share the cores.
+ * the framework's process spends more per message. It tells where a throughput gap goes (the
+ * contender's own CPU, or waiting); on a shared machine it spreads about as much as throughput.
  */
 export function cpuTable(samples: readonly Sample[], variants: readonly Variant[]): string {
   const timed = samples.filter((s) => s.cpuUs !== undefined);
