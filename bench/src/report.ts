@@ -82,8 +82,9 @@ function spread(values: readonly number[], digits: number): string {
  * CPU per message: one row per throughput scenario, the app process's CPU (all threads) in µs
  * per message, median (min–max); then, per framework contender, the same figure beside the best
  * raw contender of its client (best by throughput, as in the ratio table): the difference is what
- * the framework's process spends more per message. It tells where a throughput gap goes (the
- * contender's own CPU, or waiting); on a shared machine it spreads about as much as throughput.
+ * the framework's process spends more per message, and the cores each kept busy. It tells where a
+ * throughput gap goes (the contender's own CPU, or waiting); on a shared machine it spreads about
+ * as much as throughput.
  */
 export function cpuTable(samples: readonly Sample[], variants: readonly Variant[]): string {
   const timed = samples.filter((s) => s.cpuUs !== undefined);
@@ -99,9 +100,15 @@ export function cpuTable(samples: readonly Sample[], variants: readonly Variant[
     sep,
     ...rows,
     "",
-    "| scenario | framework | its CPU µs/msg | best raw | its CPU µs/msg | framework − raw | raw / framework |",
-    "|---|---|---:|---|---:|---:|---:|",
+    "| scenario | framework | its CPU µs/msg | best raw | its CPU µs/msg | framework − raw | raw / framework | cores busy: framework / raw |",
+    "|---|---|---:|---|---:|---:|---:|---:|",
   ];
+  // Cores kept busy in a run: msgs/s × CPU s per message. Alike for two contenders, their
+  // throughput ratio is their CPU ratio: both are bound by the CPU the machine gives them.
+  const cores = (key: string, name: string): number =>
+    median(
+      timed.filter((s) => s.scenario === key && s.variant === name).map((s) => (s.value * (s.cpuUs as number)) / 1e6),
+    );
   const throughput = (key: string, name: string) =>
     summarize(samples.filter((x) => x.scenario === key && x.variant === name))?.median;
   for (const key of keys) {
@@ -116,7 +123,7 @@ export function cpuTable(samples: readonly Sample[], variants: readonly Variant[
       const a = median(mine);
       const b = median(best.cpu);
       lines.push(
-        `| ${key} | ${fw.name} | ${a.toFixed(2)} | ${best.name} | ${b.toFixed(2)} | ${(a - b).toFixed(2)} | ${(b / a).toFixed(2)} |`,
+        `| ${key} | ${fw.name} | ${a.toFixed(2)} | ${best.name} | ${b.toFixed(2)} | ${(a - b).toFixed(2)} | ${(b / a).toFixed(2)} | ${cores(key, fw.name).toFixed(2)} / ${cores(key, best.name).toFixed(2)} |`,
       );
     }
   }
