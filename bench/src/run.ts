@@ -84,8 +84,9 @@ async function runVariant(v: Variant, s: BenchSettings, label: string): Promise<
   );
   child.stderr?.pipe(log);
   const events = new Map<string, BenchEvent>();
-  // Read as each event arrives (a few ms after the child wrote it: the window's edges move
-  // together, by well under a percent of a run).
+  // Read as each event arrives, a few ms at most after the child wrote it: both edges of the
+  // window lag alike, so its length moves by at most a few ms (about 1% of a consume window,
+  // the shortest; well under for the others).
   const cpu = new Map<string, number>();
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const want = (e: string) =>
@@ -167,6 +168,7 @@ function measure(scenario: Scenario, run: RunEvents): { value: number; extra?: n
   return cpuUs === undefined ? m : { ...m, cpuUs };
 }
 
+/** The scenario's figure: msgs/s, p50 ms (with p99), or peak MB. */
 function measureValue(scenario: Scenario, events: Map<string, BenchEvent>): { value: number; extra?: number } {
   const done = events.get("done") as Extract<BenchEvent, { event: "done" }> | undefined;
   switch (scenario) {
