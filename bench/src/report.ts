@@ -72,6 +72,26 @@ export function table(samples: readonly Sample[], variants: readonly Variant[]):
   return [head, sep, ...rows].join("\n");
 }
 
+/**
+ * The raw contender a framework contender is compared with: the fastest (median) of the raw
+ * contenders of its client in scenario `key`, with that median.
+ */
+function bestRaw(
+  samples: readonly Sample[],
+  variants: readonly Variant[],
+  key: string,
+  client: Variant["client"],
+): { name: string; m: number } | undefined {
+  return variants
+    .filter((v) => v.kind === "raw" && v.client === client)
+    .map((v) => ({
+      name: v.name,
+      m: summarize(samples.filter((x) => x.scenario === key && x.variant === v.name))?.median,
+    }))
+    .filter((r): r is { name: string; m: number } => r.m !== undefined)
+    .sort((a, b) => b.m - a.m)[0];
+}
+
 /** Median and range of a list of figures ("–" when empty). */
 function spread(values: readonly number[], digits: number): string {
   if (values.length === 0) return "–";
@@ -109,19 +129,14 @@ export function cpuTable(samples: readonly Sample[], variants: readonly Variant[
     median(
       timed.filter((s) => s.scenario === key && s.variant === name).map((s) => (s.value * (s.cpuUs as number)) / 1e6),
     );
-  const throughput = (key: string, name: string) =>
-    summarize(samples.filter((x) => x.scenario === key && x.variant === name))?.median;
   for (const key of keys) {
     for (const fw of variants.filter((v) => v.kind === "framework")) {
       const mine = cpus(key, fw.name);
-      const best = variants
-        .filter((v) => v.kind === "raw" && v.client === fw.client)
-        .map((v) => ({ name: v.name, m: throughput(key, v.name) ?? 0, cpu: cpus(key, v.name) }))
-        .filter((r) => r.cpu.length > 0)
-        .sort((a, b) => b.m - a.m)[0];
-      if (mine.length === 0 || !best) continue;
+      const best = bestRaw(samples, variants, key, fw.client);
+      const theirs = best ? cpus(key, best.name) : [];
+      if (mine.length === 0 || !best || theirs.length === 0) continue;
       const a = median(mine);
-      const b = median(best.cpu);
+      const b = median(theirs);
       lines.push(
         `| ${key} | ${fw.name} | ${a.toFixed(2)} | ${best.name} | ${b.toFixed(2)} | ${(a - b).toFixed(2)} | ${(b / a).toFixed(2)} | ${cores(key, fw.name).toFixed(2)} / ${cores(key, best.name).toFixed(2)} |`,
       );
@@ -173,13 +188,8 @@ export function ratios(samples: readonly Sample[], variants: readonly Variant[])
     for (const fw of variants.filter((v) => v.kind === "framework")) {
       const mine = med(key, fw.name);
       if (mine === undefined) continue;
-      const raws = variants
-        .filter((v) => v.kind === "raw" && v.client === fw.client)
-        .map((v) => ({ name: v.name, m: med(key, v.name) }))
-        .filter((r): r is { name: string; m: number } => r.m !== undefined)
-        .sort((a, b) => b.m - a.m);
       const nest = variants.filter((v) => v.kind === "nestjs").map((v) => med(key, v.name))[0];
-      const best = raws[0];
+      const best = bestRaw(samples, variants, key, fw.client);
       const raw = best ? `${(mine / best.m).toFixed(2)} (vs ${best.name})` : "–";
       const paired = best ? perRunRatios(samples, key, fw.name, best.name) : undefined;
       const byRun = paired ? `${paired.median.toFixed(2)} (${paired.min.toFixed(2)}–${paired.max.toFixed(2)})` : "–";
